@@ -1,0 +1,140 @@
+"""Changes: the ideas teams test, and which providers use the ones scaled up.
+
+A change is born when a team starts testing an idea (see ``pdsa``). It is
+*adopted* at a site when the site's team scales it up after testing; the same
+change can be adopted at several sites (teams learn from each other at
+learning sessions). Each (site, change) adoption is a *pair*, and each pair
+gives every provider of the site a *slot*: whether that provider uses the
+change now, and whether they have dropped it. A provider who drops a change
+does not take it up again: it was tried and abandoned. Uptake and decay are
+then a few vectorised operations over the slots, however many sites and
+changes there are.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import sparse
+
+
+class Origin(IntEnum):
+    STAFF = 0
+    PATIENT = 1
+
+
+class Changes:
+    """The collaborative's catalogue of changes, where they are adopted and who uses them."""
+
+    def __init__(self, n_providers: int, n_sites: int) -> None:
+        self.n_providers = n_providers
+        self.n_sites = n_sites
+        # per change
+        self.aspect: list[int] = []
+        self.origin: list[Origin] = []
+        self.origin_group: list[int] = []  # -1 for staff ideas
+        self.origin_site: list[int] = []
+        self.design_quality: list[float] = []
+        self.scaled_week: list[int] = []  # -1 until first scaled up anywhere
+        # per (site, change) adoption
+        self.pair_site = np.empty(0, dtype=np.int32)
+        self.pair_change = np.empty(0, dtype=np.int32)
+        self.pair_peak = np.empty(0, dtype=np.int64)
+        self.repertoire: list[set[int]] = [set() for _ in range(n_sites)]
+        # per (provider, adopted pair)
+        self.slot_provider = np.empty(0, dtype=np.int32)
+        self.slot_pair = np.empty(0, dtype=np.int32)
+        self.slot_change = np.empty(0, dtype=np.int32)
+        self.adopted = np.empty(0, dtype=bool)
+        self.abandoned = np.empty(0, dtype=bool)
+
+    @property
+    def open(self) -> np.ndarray:
+        """Slots whose provider could still take the change up."""
+        return ~(self.adopted | self.abandoned)
+
+    def __len__(self) -> int:
+        return len(self.aspect)
+
+    def new(self, aspect: int, origin: Origin, group: int, site: int, quality: float) -> int:
+        """Register an idea entering its first test; returns its id."""
+        self.aspect.append(aspect)
+        self.origin.append(origin)
+        self.origin_group.append(group)
+        self.origin_site.append(site)
+        self.design_quality.append(quality)
+        self.scaled_week.append(-1)
+        return len(self.aspect) - 1
+
+    def scale_up(
+        self,
+        change: int,
+        site: int,
+        week: int,
+        quality: float,
+        site_providers: slice,
+        team_providers: NDArray,
+    ) -> None:
+        """A site's team scales up a tested change: every provider of the site gets a
+        slot and the team's providers start using it."""
+        if self.scaled_week[change] < 0:
+            self.scaled_week[change] = week
+            self.design_quality[change] = quality
+        if change not in self.repertoire[site]:
+            self.repertoire[site].add(change)
+            pair = self.pair_site.size
+            self.pair_site = np.append(self.pair_site, np.int32(site))
+            self.pair_change = np.append(self.pair_change, np.int32(change))
+            self.pair_peak = np.append(self.pair_peak, 0)
+            providers = np.arange(site_providers.start, site_providers.stop, dtype=np.int32)
+            n = providers.size
+            self.slot_provider = np.concatenate([self.slot_provider, providers])
+            self.slot_pair = np.concatenate([self.slot_pair, np.full(n, pair, dtype=np.int32)])
+            self.slot_change = np.concatenate(
+                [self.slot_change, np.full(n, change, dtype=np.int32)]
+            )
+            self.adopted = np.concatenate([self.adopted, np.zeros(n, dtype=bool)])
+            self.abandoned = np.concatenate([self.abandoned, np.zeros(n, dtype=bool)])
+        self.adopted |= (
+            (self.slot_change == change)
+            & np.isin(self.slot_provider, team_providers)
+            & ~self.abandoned
+        )
+
+    # --- views ----------------------------------------------------------------------------
+    def arrays(self) -> tuple[NDArray, NDArray, NDArray]:
+        """Per-change aspect, design quality and origin, as arrays."""
+        return (
+            np.asarray(self.aspect, dtype=np.int64),
+            np.asarray(self.design_quality, dtype=float),
+            np.asarray(self.origin, dtype=np.int64),
+        )
+
+    def colleague_share(self, adjacency: sparse.csr_array, degree: NDArray) -> NDArray:
+        """For each slot, the share of the provider's colleagues (network neighbours,
+        at any site) using the slot's change."""
+        if self.adopted.size == 0:
+            return np.zeros(0)
+        users = sparse.csr_array(
+            (
+                np.ones(int(self.adopted.sum()), dtype=np.float32),
+                (self.slot_provider[self.adopted], self.slot_change[self.adopted]),
+            ),
+            shape=(self.n_providers, len(self)),
+        )
+        neighbours_using = (adjacency @ users).tocsr()
+        counts = np.asarray(neighbours_using[self.slot_provider, self.slot_change]).ravel()
+        d = degree[self.slot_provider]
+        return np.divide(counts, d, out=np.zeros(counts.size), where=d > 0)
+
+    def users_of(self, change: int) -> int:
+        """Providers using a change now, at any site."""
+        return int(self.adopted[self.slot_change == change].sum())
+
+    def pair_users(self) -> NDArray[np.int64]:
+        """Providers using each (site, change) pair now; also updates each pair's peak."""
+        users = np.bincount(self.slot_pair[self.adopted], minlength=self.pair_site.size)
+        np.maximum(self.pair_peak, users, out=self.pair_peak)
+        return users

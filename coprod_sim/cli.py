@@ -1,0 +1,161 @@
+"""The ``coprod`` command line.
+
+``coprod scenarios``  lists the presets.
+``coprod run``        runs a scenario, prints a summary and writes its results.
+
+Bad input (an unknown preset, a bad TOML file, a bad ``--set``, an output
+folder that holds earlier results) exits with code 2, prints what is wrong
+without a traceback and writes nothing.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from coprod_sim.errors import ScenarioError
+
+app = typer.Typer(
+    name="coprod",
+    help="Simulate coproduction in health-care improvement collaboratives.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out_console = Console()
+err_console = Console(stderr=True)
+
+EXIT_BAD_INPUT = 2
+
+
+def _fail(error: ScenarioError) -> typer.Exit:
+    err_console.print(f"[bold red]error:[/] {error.render()}", highlight=False, soft_wrap=True)
+    return typer.Exit(EXIT_BAD_INPUT)
+
+
+@app.command()
+def scenarios() -> None:
+    """List the preset scenarios, one line each."""
+    from coprod_sim.scenario import preset_names, preset_summary
+
+    table = Table(show_header=True, header_style="bold", box=None)
+    table.add_column("preset")
+    table.add_column("what it is")
+    for name in preset_names():
+        table.add_row(name, preset_summary(name))
+    out_console.print(table)
+
+
+@app.command()
+def run(
+    scenario: Annotated[
+        str, typer.Option("--scenario", "-s", help="A preset name or a TOML file.")
+    ] = "careqic",
+    overrides: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            help="Override a parameter, KEY=VALUE (TOML value; dotted keys reach tables, "
+            "e.g. groups.msm.trust_deficit=0.3). Repeatable.",
+        ),
+    ] = None,
+    steps: Annotated[int, typer.Option(min=0, max=100_000, help="Weeks to simulate.")] = 78,
+    seed: Annotated[int, typer.Option(min=0, help="Random seed.")] = 0,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Results folder [default: results/<scenario>-seed<seed>]."),
+    ] = None,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace the results already in --out.")
+    ] = False,
+) -> None:
+    """Run one scenario: print a summary, write the series (Parquet), the resolved
+    scenario (TOML) and a figure (PNG)."""
+    from coprod_sim.model import CoproductionModel
+    from coprod_sim.results import check_out_dir, write_results
+    from coprod_sim.scenario import load_scenario
+
+    try:
+        resolved = load_scenario(scenario, overrides or [])
+        out = out or Path("results") / f"{resolved.name}-seed{seed}"
+        check_out_dir(out, overwrite)
+    except ScenarioError as error:
+        raise _fail(error) from None
+
+    started = time.perf_counter()
+    model = CoproductionModel.from_scenario(resolved, rng=seed)
+    model.run_for(steps)
+    elapsed = time.perf_counter() - started
+    try:
+        write_results(model, out, seed, overwrite=overwrite)
+    except ScenarioError as error:  # the folder changed while the model ran
+        raise _fail(error) from None
+    _print_summary(model, seed, elapsed)
+    out_console.print(f"results written to [bold]{out}[/]")
+
+
+def _print_summary(model, seed: int, elapsed: float) -> None:
+    collab = model.outputs.collaborative()
+    groups = model.outputs.groups()
+    first, last = collab.iloc[0], collab.iloc[-1]
+    s = model.parameters
+    out_console.print(
+        f"[bold]{s.name}[/] · seed {seed} · {model.steps} weeks · {len(model.sites)} sites · "
+        f"{model.patients.n:,} patients · {model.providers.n:,} providers · "
+        f"ran in {elapsed:.2f} s"
+    )
+    table = Table(title="Collaborative", title_justify="left", header_style="bold")
+    table.add_column("outcome")
+    table.add_column("week 0", justify="right")
+    table.add_column(f"week {model.steps}", justify="right")
+    rows = [
+        ("patients' trust in providers", "patient_trust", "{:.3f}"),
+        ("providers' regard for patients", "provider_regard", "{:.3f}"),
+        ("retention in care", "retention", "{:.1%}"),
+        ("value of care (0-1)", "value", "{:.3f}"),
+        ("equity gap in value", "equity_gap", "{:.3f}"),
+        ("changes adopted", "changes_adopted", "{:.0f}"),
+        ("  patient-originated", "patient_originated", "{:.0f}"),
+        ("  staff-originated", "staff_originated", "{:.0f}"),
+        ("changes in use now", "changes_in_use", "{:.0f}"),
+        ("sustained changes", "sustained_changes", "{:.0f}"),
+        ("representatives heard (last meeting)", "voice_share", "{:.1%}"),
+        ("representatives who left", "reps_dropped", "{:.0f}"),
+    ]
+    for label, column, fmt in rows:
+        table.add_row(label, fmt.format(first[column]), fmt.format(last[column]))
+    out_console.print(table)
+
+    per_group = Table(title="Patient groups", title_justify="left", header_style="bold")
+    for column in ("group", "retention", "trust", "value", "provider stigma"):
+        per_group.add_column(column, justify="left" if column == "group" else "right")
+    start = groups[groups["step"] == 0].set_index("group")
+    end = groups[groups["step"] == model.steps].set_index("group")
+    for name in end.index:
+        per_group.add_row(
+            end.loc[name, "label"],
+            f"{start.loc[name, 'retention']:.0%} → {end.loc[name, 'retention']:.0%}",
+            f"{start.loc[name, 'trust']:.2f} → {end.loc[name, 'trust']:.2f}",
+            f"{start.loc[name, 'value']:.2f} → {end.loc[name, 'value']:.2f}",
+            f"{start.loc[name, 'provider_stigma']:.2f} → {end.loc[name, 'provider_stigma']:.2f}",
+        )
+    out_console.print(per_group)
+
+
+def main() -> None:
+    """Entry point of the ``coprod`` script."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        err_console.print("interrupted; nothing was written")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,92 @@
+"""Who sits on the improvement team: convenience recruitment or deliberate inclusion.
+
+Sources: Bluemer-Miroite et al. (2022): CaReQIC deliberately included key
+populations (sex workers, people living unhoused, men who have sex with men,
+transgender people) as community representatives; before it, providers sought
+least input from the most vulnerable. Ocloo & Matthews (2016, *BMJ Qual Saf*
+25:626): involvement is patchy and rarely reaches marginalised groups.
+
+Convenience: staff invite the patients they reach most easily, the engaged
+and the visible. A candidate in care is drawn with probability proportional
+to ``reachability[group] × trust``, without replacement (Efraimidis &
+Spirakis 2006 weighted sampling: keep the largest u^(1/w)).
+
+Deliberate: empty seats go first to groups not yet represented, key
+populations before others; among those, groups are taken in a random order
+weighted by how many of the site's patients they count (so across sites every
+key population gets its seats). Seats go round robin over the groups in that
+order; within a group the representative is drawn with probability
+proportional to trust (those willing to serve).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+
+def weighted_sample(weights: ArrayLike, k: int, rng: np.random.Generator) -> NDArray:
+    """k indices drawn without replacement with probability proportional to weight."""
+    w = np.asarray(weights, dtype=float)
+    k = min(k, int(np.count_nonzero(w > 0)))
+    if k <= 0:
+        return np.empty(0, dtype=np.intp)
+    keys = np.full(w.size, -np.inf)
+    positive = w > 0
+    keys[positive] = np.log(rng.random(int(positive.sum()))) / w[positive]
+    return np.argsort(-keys, kind="stable")[:k]
+
+
+def recruit_convenience(
+    reachability: ArrayLike, trust: ArrayLike, seats: int, rng: np.random.Generator
+) -> NDArray:
+    """Indices of the candidates recruited by convenience."""
+    return weighted_sample(np.asarray(reachability) * np.asarray(trust), seats, rng)
+
+
+def deliberate_order(
+    key_population: ArrayLike,
+    represented: ArrayLike,
+    local_counts: ArrayLike,
+    rng: np.random.Generator,
+) -> list[int]:
+    """Group ids in the order deliberate recruitment seeks them."""
+    key_population = np.asarray(key_population, dtype=bool)
+    represented = np.asarray(represented, dtype=bool)
+    counts = np.asarray(local_counts, dtype=float)
+    with np.errstate(divide="ignore"):
+        lottery = np.log(rng.random(counts.size)) / counts  # Efraimidis-Spirakis keys
+    return sorted(
+        range(counts.size), key=lambda g: (represented[g], not key_population[g], -lottery[g])
+    )
+
+
+def recruit_deliberate(
+    candidate_group: ArrayLike,
+    trust: ArrayLike,
+    group_order: ArrayLike,
+    seats: int,
+    rng: np.random.Generator,
+) -> NDArray:
+    """Indices of the candidates recruited deliberately.
+
+    ``group_order`` lists group ids, most deliberately sought first; seats go
+    round robin over the groups that have candidates.
+    """
+    candidate_group = np.asarray(candidate_group)
+    trust = np.asarray(trust, dtype=float)
+    present = [g for g in group_order if np.any(candidate_group == g)]
+    chosen: list[int] = []
+    taken = np.zeros(candidate_group.size, dtype=bool)
+    turn = 0
+    while len(chosen) < seats and present:
+        group = present[turn % len(present)]
+        pool = np.flatnonzero((candidate_group == group) & ~taken)
+        if pool.size == 0:
+            present.remove(group)
+            continue
+        pick = pool[weighted_sample(trust[pool] + 1e-9, 1, rng)[0]]
+        chosen.append(int(pick))
+        taken[pick] = True
+        turn += 1
+    return np.asarray(chosen, dtype=np.intp)

@@ -1,0 +1,581 @@
+"""``CoproductionModel``: the Mesa model that assembles the mechanisms.
+
+One step is one week. Each week, in order:
+
+1. the collaborative's calendar: crisis phase, external support, learning
+   session (teams take up each other's changes), team meetings;
+2. team meetings (``teams.Teams.meet``): inclusion, voice, ideas, choice,
+   feedback, contact;
+3. PDSA cycles that fall due; successful changes are scaled up;
+4. uptake (Bass or threshold) and decay (sustainment) of changes in use;
+5. quality of care per provider and the value it delivers to each group;
+6. attitude exchange between colleagues (Deffuant);
+7. care: visits, experiences, trust both ways;
+8. retention: leaving and returning to care;
+9. outputs are recorded.
+
+See docs/ODD.md for the full description.
+"""
+
+from __future__ import annotations
+
+import gc
+import inspect
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import mesa
+import networkx as nx
+import numpy as np
+from numpy.typing import NDArray
+from scipy import sparse
+
+from coprod_sim.agents import Manager, Patient, Provider
+from coprod_sim.changes import Changes, Origin
+from coprod_sim.mechanisms import (
+    bounded_confidence,
+    care,
+    crisis,
+    pdsa,
+    power,
+    priorities,
+    retention,
+    sustainment,
+    uptake,
+)
+from coprod_sim.mechanisms import trust as trust_mechanism
+from coprod_sim.outputs import Recorder
+from coprod_sim.population import Patients, Providers, allocate, site_shares
+from coprod_sim.scenario import Scenario, load_scenario, validate
+from coprod_sim.teams import Idea, Teams, Test
+
+#: Concentration of the Beta distribution of initial trust around each group's mean.
+TRUST_CONCENTRATION = 10.0
+
+
+class Site:
+    """A clinic: its name, its region and where its people sit in the arrays."""
+
+    def __init__(self, index: int, name: str, region: str) -> None:
+        self.index = index
+        self.name = name
+        self.region = region
+
+    def __repr__(self) -> str:
+        return f"Site({self.index}, {self.name!r})"
+
+
+class CoproductionModel(mesa.Model):
+    """Patients, providers and managers improving care together, week by week.
+
+    Build it from keyword parameters (every field of :class:`Scenario`, with
+    CaReQIC defaults) and ``rng``, or from a preset or TOML file with
+    :meth:`from_scenario`. Run it with ``model.run_for(weeks)``.
+
+    Attributes:
+        parameters: the validated :class:`Scenario`.
+        sites: the sites (clinics), in order.
+        patients, providers: population state as arrays (see ``population``).
+        teams: each site's improvement team.
+        changes: every change tested, and who uses it.
+        provider_network: ties between providers (networkx graph).
+        datacollector: Mesa DataCollector with the collaborative-level series.
+        outputs: tidy per-step DataFrames (collaborative, sites, groups, site_groups).
+    """
+
+    def __init__(self, *, rng: Any = None, **parameters: Any) -> None:
+        scenario = parameters.pop("parameters", None)
+        if scenario is None:
+            scenario = validate(parameters, "model parameters")
+        elif parameters:
+            scenario = scenario.with_overrides(parameters)
+        super().__init__(rng=rng)
+        self.parameters: Scenario = scenario
+        self._build()
+        self.outputs = Recorder(self)
+        self.datacollector = mesa.DataCollector(
+            model_reporters={
+                name: (lambda m, name=name: m.outputs.latest[name])
+                for name in self.outputs.collaborative_columns
+            }
+        )
+        self._observe(visits=None)
+
+    @classmethod
+    def from_scenario(
+        cls, name_or_path: str | Path | Scenario, *, rng: Any = None, **overrides: Any
+    ) -> CoproductionModel:
+        """Build from a preset name, a TOML file or a :class:`Scenario`, with overrides as
+        keyword arguments (dotted keys via a dict: ``**{"groups.msm.trust_deficit": 0.3}``)."""
+        scenario = (
+            name_or_path if isinstance(name_or_path, Scenario) else load_scenario(name_or_path)
+        )
+        if overrides:
+            scenario = scenario.with_overrides(overrides)
+        return cls(parameters=scenario, rng=rng)
+
+    # ------------------------------------------------------------------------------------------
+    # Building
+    # ------------------------------------------------------------------------------------------
+    def _build(self) -> None:
+        s = self.parameters
+        rng = self.rng
+        self.group_names = [g.name for g in s.groups]
+        self.aspect_names = list(s.aspects)
+        n_groups = len(s.groups)
+        self.what_matters = priorities.normalise(
+            [[g.what_matters[a] for a in s.aspects] for g in s.groups]
+        )
+        self.staff_view = priorities.normalise([s.staff_assumptions[a] for a in s.aspects])
+        self.baseline = np.array([s.baseline_quality[a] for a in s.aspects])
+        self.group_reachability = np.array([g.reachability for g in s.groups])
+        self.key_population = np.array([g.key_population for g in s.groups])
+
+        # Sites, and how many patients of each group each one has.
+        self.sites: list[Site] = []
+        provider_counts, group_counts = [], []
+        for spec in s.sites:
+            expected = np.array([spec.group_shares.get(g, 0.0) for g in self.group_names])
+            for k in range(spec.count):
+                name = spec.name if spec.count == 1 else f"{spec.name} {k + 1}"
+                self.sites.append(Site(len(self.sites), name, spec.name))
+                shares = site_shares(expected, s.share_variation, rng)
+                group_counts.append(allocate(spec.patients, shares))
+                provider_counts.append(spec.providers)
+        n_sites = len(self.sites)
+        provider_counts = np.asarray(provider_counts, dtype=np.int64)
+        provider_bounds = np.concatenate([[0], np.cumsum(provider_counts)])
+        n_providers = int(provider_bounds[-1])
+
+        # Patients: sorted by site, provider, group; caseloads as equal as can be.
+        site_of, provider_of, group_of = [], [], []
+        for site, counts in enumerate(group_counts):
+            groups = np.repeat(np.arange(n_groups, dtype=np.int8), counts)
+            rng.shuffle(groups)
+            local = np.arange(groups.size) % provider_counts[site]
+            order = np.lexsort((groups, local))
+            site_of.append(np.full(groups.size, site, dtype=np.int32))
+            provider_of.append((local[order] + provider_bounds[site]).astype(np.int32))
+            group_of.append(groups[order])
+        site_arr = np.concatenate(site_of)
+        provider_arr = np.concatenate(provider_of)
+        group_arr = np.concatenate(group_of)
+        n_patients = site_arr.size
+        mean_trust = np.clip(
+            s.initial_trust - np.array([g.trust_deficit for g in s.groups]), 0.02, 0.98
+        )[group_arr]
+        initial_trust = rng.beta(
+            mean_trust * TRUST_CONCENTRATION, (1 - mean_trust) * TRUST_CONCENTRATION
+        )
+        good, bad = trust_mechanism.evidence_for(initial_trust, s.trust_prior_strength)
+        self.patients = Patients(
+            site=site_arr,
+            provider=provider_arr,
+            group=group_arr,
+            cell=provider_arr * n_groups + group_arr.astype(np.int32),
+            good=good.astype(np.float32),
+            bad=bad.astype(np.float32),
+            in_care=rng.random(n_patients) < s.initial_retention,
+            representative=np.zeros(n_patients, dtype=bool),
+            site_bounds=np.concatenate([[0], np.cumsum([c.sum() for c in group_counts])]),
+        )
+
+        self.patients_by_site_group = np.stack(group_counts).astype(float)
+
+        # Providers.
+        stigma_mean = np.clip(
+            s.initial_stigma * np.array([g.stigma_factor for g in s.groups]), 0, 1
+        )
+        stigma = np.clip(rng.normal(stigma_mean, s.stigma_spread, (n_providers, n_groups)), 0, 1)
+        regard = np.clip(rng.normal(s.initial_regard, 0.1, n_providers), 0.02, 0.98)
+        regard_good, regard_bad = trust_mechanism.evidence_for(regard, s.trust_prior_strength)
+        threshold = np.clip(rng.normal(s.threshold_mean, s.threshold_sd, n_providers), 0, 1)
+        provider_site = np.repeat(np.arange(n_sites, dtype=np.int32), provider_counts)
+        on_team = np.zeros(n_providers, dtype=bool)
+        team_staff = s.team_size - s.representative_seats - 1
+        staff = np.stack(
+            [
+                np.sort(
+                    provider_bounds[site]
+                    + rng.choice(provider_counts[site], team_staff, replace=False)
+                )
+                for site in range(n_sites)
+            ]
+        )
+        on_team[staff.ravel()] = True
+        self.teams = Teams(staff, s.representative_seats, n_groups, len(self.aspect_names))
+        self.providers = Providers(
+            site=provider_site,
+            on_team=on_team,
+            stigma=stigma,
+            regard_good=regard_good,
+            regard_bad=regard_bad,
+            threshold=threshold,
+            site_bounds=provider_bounds,
+        )
+        self._build_network(provider_counts, provider_bounds)
+        self.changes = Changes(n_providers, n_sites)
+        self.in_care_by_cell = self._count_in_care_by_cell()
+        self.quality = np.tile(self.baseline, (n_providers, 1))
+        self.value = care.value_delivered(self.quality, self.what_matters)
+        self.learning_session_weeks = _learning_session_weeks(s.support_weeks, s.learning_sessions)
+
+        # Mesa agents are views into the arrays. Collecting garbage during a
+        # million allocations only wastes time: no cycles are freed here.
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            self.managers = [Manager(self, site) for site in range(n_sites)]
+            self.provider_agents = [Provider(self, i) for i in range(n_providers)]
+            self.patient_agents = [Patient(self, i) for i in range(n_patients)]
+        finally:
+            if was_enabled:
+                gc.enable()
+
+        self.teams.recruit(self)
+
+    def _build_network(self, counts: NDArray, bounds: NDArray) -> None:
+        """Ties within sites (small world or complete) and across sites between team members.
+
+        Every graph draws its randomness from the model's generator.
+        """
+        s = self.parameters
+        graph = nx.Graph()
+        graph.add_nodes_from(range(int(bounds[-1])))
+        for site, n in enumerate(counts):
+            n = int(n)
+            if s.provider_network == "complete":
+                local = nx.complete_graph(n)
+            elif s.within_site_ties == 0:
+                local = nx.empty_graph(n)
+            elif n <= s.within_site_ties + 1:
+                local = nx.complete_graph(n)
+            else:
+                local = nx.watts_strogatz_graph(
+                    n, s.within_site_ties, s.rewiring, seed=self._nx_seed()
+                )
+            offset = int(bounds[site])
+            graph.add_edges_from((u + offset, v + offset) for u, v in local.edges())
+        team_members = np.flatnonzero(self.providers.on_team)
+        team_site = self.providers.site[team_members]
+        if s.cross_site_ties > 0 and len(self.sites) > 1:
+            for member, site in zip(team_members, team_site, strict=True):
+                others = team_members[team_site != site]
+                partners = self.rng.choice(
+                    others, size=min(s.cross_site_ties, others.size), replace=False
+                )
+                graph.add_edges_from((int(member), int(p)) for p in partners)
+        for node in graph.nodes:
+            graph.nodes[node]["site"] = int(self.providers.site[node])
+            graph.nodes[node]["team"] = bool(self.providers.on_team[node])
+        self.provider_network = graph
+        edges = np.array(graph.edges(), dtype=np.int64).reshape(-1, 2)
+        self._edges = edges
+        n = int(bounds[-1])
+        rows = np.concatenate([edges[:, 0], edges[:, 1]])
+        cols = np.concatenate([edges[:, 1], edges[:, 0]])
+        self._adjacency = sparse.csr_array(
+            (np.ones(rows.size, dtype=np.float32), (rows, cols)), shape=(n, n)
+        )
+        self._degree = np.bincount(rows, minlength=n).astype(float)
+
+    def _nx_seed(self) -> int:
+        return int(self.rng.integers(2**63 - 1))
+
+    # ------------------------------------------------------------------------------------------
+    # The week
+    # ------------------------------------------------------------------------------------------
+    def step(self) -> None:
+        """Advance one week (Mesa calls this; use ``run_for``)."""
+        s = self.parameters
+        week = self.steps
+        phase = crisis.phase(week, s.crisis_week, s.crisis_duration)
+        in_crisis = phase is crisis.Phase.CRISIS
+        rung = crisis.effective_rung(s.power_sharing, phase, s.recovery)
+        support = week <= s.support_weeks and not in_crisis
+        self.week_state = {
+            "phase": phase,
+            "rung": rung,
+            "support": support,
+            "meeting": False,
+        }
+
+        if support and week in self.learning_session_weeks:
+            self._learning_session(week, rung)
+        meeting_due = (week - 1) % s.meeting_interval == 0
+        if meeting_due and not in_crisis and (week <= s.support_weeks or s.meetings_after_support):
+            self.week_state["meeting"] = True
+            self.teams.meet(self, week, rung)
+        if not in_crisis:
+            self._advance_tests(week)
+        self._uptake_and_decay(support, in_crisis)
+        self._update_quality()
+        self._exchange_attitudes()
+        visits = self._care(s.crisis_strain if in_crisis else 0.0)
+        self._observe(visits)
+
+    def _learning_session(self, week: int, rung: int) -> None:
+        """All teach, all learn: each team takes up the most promising changes other
+        teams have scaled up, to test them locally."""
+        s = self.parameters
+        ch = self.changes
+        scaled = [c for c in range(len(ch)) if ch.scaled_week[c] >= 0]
+        if not scaled or s.changes_shared == 0:
+            return
+        omega = power.patient_input_weight(rung)
+        scores = priorities.score(
+            self.staff_view, self.teams.patient_view, omega, self.site_quality()
+        )
+        for team in range(len(self.teams)):
+            known = ch.repertoire[team] | {t.change for t in self.teams.tests[team]}
+            known |= {i.change for i in self.teams.backlog[team]}
+            new = [c for c in scaled if c not in known]
+            new.sort(key=lambda c: -scores[team, ch.aspect[c]])
+            self.teams.backlog[team] += [
+                Idea(ch.aspect[c], ch.origin[c], ch.origin_group[c], change=c)
+                for c in new[: s.changes_shared]
+            ]
+
+    def introduce_change(
+        self, site: int, aspect: str, users: Iterable[int] = (), design_quality: float = 1.0
+    ) -> int:
+        """Bring a ready-made change into use at a site, outside any team's testing (an
+        evidence-based change a planner rolls out). Every provider of the site may take
+        it up; the providers in ``users`` start using it now. Returns the change's id."""
+        if aspect not in self.aspect_names:
+            raise ValueError(
+                f"aspect {aspect!r} is not an aspect of care; aspects are: "
+                f"{', '.join(self.aspect_names)}"
+            )
+        if not 0 <= site < len(self.sites):
+            raise ValueError(f"site {site} does not exist; sites are 0..{len(self.sites) - 1}")
+        users = np.fromiter(users, dtype=np.int64)
+        span = self.providers.at_site(site)
+        if np.any((users < span.start) | (users >= span.stop)):
+            raise ValueError(
+                f"users must be providers of site {site}: {span.start}..{span.stop - 1}"
+            )
+        change = self.changes.new(
+            self.aspect_names.index(aspect), Origin.STAFF, -1, site, design_quality
+        )
+        self.changes.scale_up(change, site, self.steps, design_quality, span, users)
+        return change
+
+    def start_test(self, team: int, idea: Idea, week: int) -> None:
+        """A team starts testing an idea (or, with no successes required, scales it up)."""
+        s = self.parameters
+        if idea.change >= 0:
+            change = idea.change
+            quality = self.changes.design_quality[change]
+        else:
+            # First-draft quality: Beta with mean design_quality (concentration 4).
+            mean = min(max(s.design_quality, 1e-6), 1 - 1e-6)
+            quality = float(self.rng.beta(4 * mean, 4 * (1 - mean)))
+            change = self.changes.new(idea.aspect, idea.origin, idea.group, team, quality)
+        test = Test(change, quality, due=week + s.pdsa_cycle_weeks)
+        if s.pdsa_successes_to_scale == 0:
+            self.scale_up(team, test, week)
+        else:
+            self.teams.tests[team].append(test)
+
+    def _advance_tests(self, week: int) -> None:
+        s = self.parameters
+        for team, tests in enumerate(self.teams.tests):
+            for test in list(tests):
+                if test.due > week:
+                    continue
+                succeeded, test.quality = pdsa.cycle(
+                    test.quality, float(self.rng.random()), s.pdsa_learning
+                )
+                test.cycles += 1
+                test.successes += succeeded
+                if test.successes >= s.pdsa_successes_to_scale:
+                    tests.remove(test)
+                    self.scale_up(team, test, week)
+                elif test.cycles >= s.pdsa_max_cycles:
+                    tests.remove(test)
+                else:
+                    test.due = week + s.pdsa_cycle_weeks
+
+    def scale_up(self, team: int, test: Test, week: int) -> None:
+        """A tested change goes into use at the team's site."""
+        self.changes.scale_up(
+            test.change,
+            team,
+            week,
+            test.quality,
+            self.providers.at_site(team),
+            self.teams.staff[team],
+        )
+
+    def _uptake_and_decay(self, support: bool, in_crisis: bool) -> None:
+        s = self.parameters
+        ch = self.changes
+        if ch.adopted.size == 0:
+            return
+        draw = self.rng.random(ch.adopted.size)
+        share = ch.colleague_share(self._adjacency, self._degree)
+        if s.uptake_rule == "bass":
+            push = 0.0 if in_crisis else s.external_influence * s.authority_support
+            adopt_probability = uptake.adoption_probability(
+                uptake.bass_hazard(push, s.imitation, share)
+            )
+            adopts = ch.open & (draw < adopt_probability)
+        else:
+            adopts = ch.open & uptake.threshold_adopts(
+                share, self.providers.threshold[ch.slot_provider]
+            )
+        aspect, quality, _ = ch.arrays()
+        demand = sustainment.patient_demand(self._caseload_weights())
+        hazard = sustainment.abandonment_hazard(
+            s.decay_rate,
+            demand[ch.slot_provider, aspect[ch.slot_change]],
+            quality[ch.slot_change],
+            float(support),
+            s.support_reinforcement,
+            s.crisis_pressure if in_crisis else 0.0,
+        )
+        drops = ch.adopted & (draw < uptake.adoption_probability(hazard))
+        ch.adopted = (ch.adopted & ~drops) | adopts
+        ch.abandoned |= drops
+
+    def _caseload_weights(self) -> NDArray:
+        """What each provider's patients in care want, summed: (providers, aspects)."""
+        return self.in_care_by_cell @ self.what_matters
+
+    def _count_in_care_by_cell(self) -> NDArray:
+        """Patients in care per (provider, group)."""
+        p = self.patients
+        counts = np.bincount(p.cell[p.in_care], minlength=self.providers.n * len(self.group_names))
+        return counts.reshape(self.providers.n, -1).astype(float)
+
+    def _update_quality(self) -> None:
+        ch = self.changes
+        n_aspects = len(self.aspect_names)
+        quality = np.tile(self.baseline, (self.providers.n, 1))
+        if ch.adopted.any():
+            aspect, design, _ = ch.arrays()
+            used = ch.slot_change[ch.adopted]
+            gains = np.bincount(
+                ch.slot_provider[ch.adopted] * n_aspects + aspect[used],
+                weights=self.parameters.effect_size * design[used],
+                minlength=self.providers.n * n_aspects,
+            )
+            quality += gains.reshape(self.providers.n, n_aspects)
+        self.quality = np.minimum(quality, 1.0)
+        self.value = care.value_delivered(self.quality, self.what_matters)
+
+    def site_quality(self) -> NDArray:
+        """Mean quality of each aspect of care over each site's providers: (sites, aspects)."""
+        bounds = self.providers.site_bounds
+        return np.add.reduceat(self.quality, bounds[:-1], axis=0) / np.diff(bounds)[:, None]
+
+    def _exchange_attitudes(self) -> None:
+        s = self.parameters
+        if s.peer_rate == 0:
+            return  # no exchange: skip drawing the matching
+        first, second = bounded_confidence.random_matching(self._edges, self.providers.n, self.rng)
+        bounded_confidence.exchange(
+            self.providers.stigma, first, second, s.peer_latitude, s.peer_rate
+        )
+
+    def _care(self, strain: float) -> NDArray:
+        """Visits, their experiences and the trust they build or break, both ways.
+
+        One uniform draw per patient decides, nested, whether a visit is due,
+        whether the patient attends and whether it goes well.
+        """
+        s = self.parameters
+        p = self.patients
+        n_groups = len(self.group_names)
+        good_table = (
+            care.good_visit_probability(
+                self.value, self.providers.stigma, strain, s.experience_floor, s.stigma_harm
+            )
+            .astype(np.float32)
+            .ravel()
+        )
+        trust = p.trust()
+        draw = self.rng.random(p.n, dtype=np.float32)
+        attend_cut = np.float32(s.visit_rate) * retention.attendance_probability(trust)
+        scheduled = p.in_care & (draw < np.float32(s.visit_rate))
+        attended = p.in_care & (draw < attend_cut)
+        went_well = attended & (draw < attend_cut * good_table[p.cell])
+        trust_mechanism.update_evidence(
+            p.good, p.bad, went_well, attended & ~went_well, s.trust_memory, s.negativity_bias
+        )
+        # 0 out of care, 1 in care, 2 visit missed, 3 visit went badly, 4 visit went well
+        state = p.in_care.astype(np.int8) + scheduled + attended + went_well
+        visits = np.bincount(p.cell * 5 + state, minlength=self.providers.n * n_groups * 5)
+        visits = visits.reshape(self.providers.n, n_groups, 5)
+
+        # Providers' regard: one fractional rating a week, the share of their
+        # scheduled visits patients turned up for.
+        by_provider = visits.sum(axis=1)
+        due = by_provider[:, 2:].sum(axis=1)
+        rated = due > 0
+        rating = np.divide(by_provider[:, 3:].sum(axis=1), due, out=np.zeros(due.size), where=rated)
+        trust_mechanism.update_evidence(
+            self.providers.regard_good,
+            self.providers.regard_bad,
+            rating,
+            rated * (1 - rating),
+            s.trust_memory,
+            s.negativity_bias,
+        )
+
+        # Retention, with trust after this week's visits.
+        trust = p.trust()
+        draw = self.rng.random(p.n, dtype=np.float32)
+        leaves = p.in_care & (draw < retention.dropout_hazard(trust, s.dropout_rate))
+        returns = ~p.in_care & (draw < retention.return_hazard(trust, s.return_rate))
+        p.in_care ^= leaves | returns
+        n_cells = self.in_care_by_cell.size
+        self.in_care_by_cell += (
+            np.bincount(p.cell[returns], minlength=n_cells)
+            - np.bincount(p.cell[leaves], minlength=n_cells)
+        ).reshape(self.in_care_by_cell.shape)
+        return visits
+
+    # ------------------------------------------------------------------------------------------
+    # Outputs
+    # ------------------------------------------------------------------------------------------
+    def _observe(self, visits: NDArray | None) -> None:
+        self.outputs.record(self, visits)
+        self.datacollector.collect(self)
+
+    def __repr__(self) -> str:
+        s = self.parameters
+        return (
+            f"CoproductionModel({s.name!r}, week={self.steps}, sites={len(self.sites)}, "
+            f"patients={self.patients.n}, providers={self.providers.n})"
+        )
+
+
+def _learning_session_weeks(support_weeks: int, sessions: int) -> set[int]:
+    """Weeks of the learning sessions: the first in week 1, the rest evenly spaced."""
+    return {1 + (k * support_weeks) // sessions for k in range(sessions)} if sessions else set()
+
+
+def _model_signature() -> inspect.Signature:
+    """``CoproductionModel(*, rng=None, power_sharing=6, ...)``: every scenario field as a
+    keyword parameter with its default, so Mesa's tools and ``help()`` see them."""
+    defaults = Scenario()
+    params = [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+    params.append(inspect.Parameter("rng", inspect.Parameter.KEYWORD_ONLY, default=None))
+    for name, info in Scenario.model_fields.items():
+        params.append(
+            inspect.Parameter(
+                name,
+                inspect.Parameter.KEYWORD_ONLY,
+                default=getattr(defaults, name),
+                annotation=info.annotation,
+            )
+        )
+    return inspect.Signature(params)
+
+
+CoproductionModel.__init__.__signature__ = _model_signature()  # type: ignore[attr-defined]
+
+__all__ = ["CoproductionModel", "Site"]

@@ -1,0 +1,127 @@
+"""Writing a run's results: Parquet series, the resolved scenario, a figure and provenance.
+
+A results folder holds:
+
+``collaborative.parquet`` ``sites.parquet`` ``groups.parquet`` ``site_groups.parquet``
+    the tidy per-step frames (see ``outputs``), each carrying the run's
+    provenance in its Parquet metadata under the key ``coprod_sim``;
+``scenario.toml``
+    the fully resolved scenario: ``coprod run --scenario scenario.toml --seed S``
+    reproduces the run;
+``outcomes.png``
+    the main outcomes;
+``run.json``
+    provenance: package and library versions, seed, steps, the scenario's
+    SHA-256, the command, the time.
+
+The folder is written in full to a temporary sibling and then renamed into
+place, so an interrupted or failed write never leaves a half-written folder,
+and an existing folder is replaced only when asked to.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import platform
+import shutil
+import sys
+import tempfile
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from coprod_sim.errors import Problem, ScenarioError
+from coprod_sim.figures import save_outcomes_figure
+from coprod_sim.model import CoproductionModel
+
+FRAMES = ("collaborative", "sites", "groups", "site_groups")
+RESULT_FILES = (
+    *(f"{name}.parquet" for name in FRAMES),
+    "scenario.toml",
+    "outcomes.png",
+    "run.json",
+)
+
+
+def provenance(model: CoproductionModel, seed: int | None, steps: int) -> dict[str, Any]:
+    """Everything needed to cite and reproduce a run."""
+    toml_text = model.parameters.to_toml()
+    return {
+        "package": "coprod_sim",
+        "version": version("coprod-sim"),
+        "scenario": model.parameters.name,
+        "scenario_sha256": hashlib.sha256(toml_text.encode()).hexdigest(),
+        "seed": seed,
+        "steps": steps,
+        "sites": len(model.sites),
+        "patients": model.patients.n,
+        "providers": model.providers.n,
+        "mesa": version("mesa"),
+        "numpy": version("numpy"),
+        "networkx": version("networkx"),
+        "python": platform.python_version(),
+        "command": " ".join(sys.argv),
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
+
+
+def check_out_dir(out: Path, overwrite: bool) -> None:
+    """Refuse to write over earlier results unless asked to, before anything runs."""
+    if out.exists() and not out.is_dir():
+        raise ScenarioError([Problem("--out", str(out), "is a file; give a folder")])
+    if out.is_dir() and any(out.iterdir()) and not overwrite:
+        raise ScenarioError(
+            [
+                Problem(
+                    "--out",
+                    str(out),
+                    "already holds files; choose another folder or pass --overwrite to "
+                    "replace them",
+                )
+            ]
+        )
+
+
+def write_results(
+    model: CoproductionModel, out: Path, seed: int | None, overwrite: bool = False
+) -> Path:
+    """Write a finished run's results to ``out`` (atomically)."""
+    out = Path(out)
+    check_out_dir(out, overwrite)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    meta = provenance(model, seed, model.steps)
+    frames = model.outputs.frames()
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        for name, frame in frames.items():
+            table = pa.Table.from_pandas(frame, preserve_index=False)
+            table = table.replace_schema_metadata(
+                {**(table.schema.metadata or {}), b"coprod_sim": json.dumps(meta).encode()}
+            )
+            pq.write_table(table, staging / f"{name}.parquet")
+        (staging / "scenario.toml").write_text(model.parameters.to_toml(), encoding="utf-8")
+        save_outcomes_figure(
+            staging / "outcomes.png",
+            frames["collaborative"],
+            frames["groups"],
+            f"{model.parameters.name} · seed {seed} · {model.steps} weeks · "
+            f"{len(model.sites)} sites · {model.patients.n:,} patients",
+            model.parameters.support_weeks,
+        )
+        (staging / "run.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+        if out.exists():
+            trash = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
+            out.rename(trash / out.name)
+            staging.rename(out)
+            shutil.rmtree(trash)
+        else:
+            staging.rename(out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return out

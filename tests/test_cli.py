@@ -1,0 +1,129 @@
+"""The coprod command line: listing presets, running, writing results, refusing bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from coprod_sim import Scenario, load_scenario, preset_names
+from coprod_sim.cli import app
+from coprod_sim.results import RESULT_FILES
+
+runner = CliRunner()
+SMALL = [
+    "--set",
+    'sites=[{name="A", count=2, patients=80, providers=5, group_shares={general=0.8, msm=0.2}}]',
+]
+
+
+def coprod(*args: str):
+    return runner.invoke(app, list(args))
+
+
+def test_scenarios_lists_every_preset_on_one_line_each() -> None:
+    result = coprod("scenarios")
+    assert result.exit_code == 0
+    for name in preset_names():
+        assert name in result.stdout
+
+
+def test_run_writes_parquet_toml_png_and_provenance(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    result = coprod(
+        "run", "--scenario", "careqic", "--steps", "8", "--seed", "3", "--out", str(out)
+    )
+    assert result.exit_code == 0, result.output
+    assert "changes adopted" in result.stdout and "Transgender people" in result.stdout
+    assert sorted(p.name for p in out.iterdir()) == sorted(RESULT_FILES)
+    collab = pd.read_parquet(out / "collaborative.parquet")
+    assert list(collab["step"]) == list(range(9))
+    assert len(pd.read_parquet(out / "sites.parquet")) == 9 * 26
+    meta = json.loads(pq.read_schema(out / "groups.parquet").metadata[b"coprod_sim"])
+    assert meta["seed"] == 3 and meta["steps"] == 8 and meta["scenario"] == "careqic"
+    assert json.loads((out / "run.json").read_text()) == meta
+    assert Scenario.from_toml((out / "scenario.toml").read_text()) == load_scenario("careqic")
+    assert (out / "outcomes.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_written_scenario_reproduces_the_run(tmp_path: Path) -> None:
+    first, second = tmp_path / "first", tmp_path / "second"
+    args = ("--steps", "10", "--seed", "9")
+    assert coprod("run", "-s", "tokenistic", *SMALL, *args, "--out", str(first)).exit_code == 0
+    again = coprod("run", "-s", str(first / "scenario.toml"), *args, "--out", str(second))
+    assert again.exit_code == 0, again.output
+    for name in ("collaborative", "site_groups"):
+        pd.testing.assert_frame_equal(
+            pd.read_parquet(first / f"{name}.parquet"), pd.read_parquet(second / f"{name}.parquet")
+        )
+
+
+def test_overrides_reach_the_model(tmp_path: Path) -> None:
+    out = tmp_path / "o"
+    result = coprod("run", *SMALL, "--set", "power_sharing=3", "--steps", "2", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert load_scenario(out / "scenario.toml").power_sharing == 3
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--scenario", "nonesuch"), "presets are"),
+        (("--set", "power_sharing=12"), "power_sharing = 12"),
+        (("--set", "bogus=1"), "bogus"),
+        (("--set", "team_size=40"), "larger than site"),
+        (("--set", "power_sharing"), "KEY=VALUE"),
+    ],
+)
+def test_bad_input_exits_2_without_traceback_or_output(tmp_path: Path, args, message) -> None:
+    out = tmp_path / "never"
+    result = coprod("run", *args, "--steps", "2", "--out", str(out))
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.output + result.stderr
+    assert not out.exists()
+
+
+def test_a_bad_toml_file_is_refused(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('extends = "careqic"\nfeedback_loop = 7\n')
+    result = coprod("run", "--scenario", str(bad), "--out", str(tmp_path / "x"))
+    assert result.exit_code == 2
+    assert "feedback_loop = 7" in result.stderr and "less than or equal to 1" in result.stderr
+
+
+def test_earlier_results_are_not_overwritten_unless_asked(tmp_path: Path) -> None:
+    out = tmp_path / "kept"
+    out.mkdir()
+    (out / "precious.csv").write_text("do not lose me")
+    result = coprod("run", *SMALL, "--steps", "2", "--out", str(out))
+    assert result.exit_code == 2 and "--overwrite" in result.stderr
+    assert [p.name for p in out.iterdir()] == ["precious.csv"]
+    result = coprod("run", *SMALL, "--steps", "2", "--out", str(out), "--overwrite")
+    assert result.exit_code == 0
+    assert sorted(p.name for p in out.iterdir()) == sorted(RESULT_FILES)
+    assert not list(tmp_path.glob(".kept*"))  # no staging folder left behind
+
+
+def test_the_installed_command_exits_2_on_bad_input(tmp_path: Path) -> None:
+    script = Path(sys.executable).with_name("coprod")
+    result = subprocess.run(
+        [str(script), "run", "--set", "inclusion=sometimes", "--out", str(tmp_path / "n")],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    assert result.returncode == 2
+    assert (
+        "inclusion = 'sometimes'" in result.stderr
+        and "'convenience' or 'deliberate'" in result.stderr
+    )
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "n").exists()

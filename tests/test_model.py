@@ -1,0 +1,277 @@
+"""The model: Mesa API, outputs, invariants, determinism."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+
+import mesa
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from coprod_sim import CoproductionModel, Manager, Patient, Provider
+
+from .conftest import small_model, small_scenario
+
+SHARE_COLUMNS = {
+    "collaborative": [
+        "retention",
+        "patient_trust",
+        "provider_regard",
+        "engagement",
+        "value",
+        "equity_gap",
+        "provider_uptake",
+        "voice_share",
+        "participation",
+    ],
+    "sites": [
+        "retention",
+        "patient_trust",
+        "provider_regard",
+        "engagement",
+        "value",
+        "equity_gap",
+        "provider_stigma",
+        "provider_uptake",
+        "voice_share",
+        "participation",
+    ],
+    "groups": ["retention", "trust", "value", "engagement", "provider_stigma"],
+    "site_groups": ["retention", "trust", "value", "engagement", "provider_stigma"],
+}
+
+
+# --- the Mesa API -----------------------------------------------------------------------
+def test_is_a_mesa_model_with_typed_agents() -> None:
+    model = small_model()
+    assert isinstance(model, mesa.Model)
+    patients = model.agents_by_type[Patient]
+    assert len(patients) == model.patients.n == 540
+    assert len(model.agents_by_type[Provider]) == model.providers.n == 22
+    assert len(model.agents_by_type[Manager]) == len(model.sites) == 4
+    assert len(model.agents) == 540 + 22 + 4
+
+
+def test_agents_are_views_of_the_arrays() -> None:
+    model = small_model()
+    model.run_for(10)
+    trust = model.patients.trust()
+    for patient in list(model.agents_by_type[Patient])[:50]:
+        assert patient.trust == pytest.approx(float(trust[patient.index]))
+        assert isinstance(patient.provider, Provider)
+        assert patient.provider.site == patient.site
+        assert patient.group in model.group_names
+        assert patient.felt_stigma == pytest.approx(patient.provider.stigma[patient.group])
+    reps = model.agents_by_type[Patient].select(lambda p: p.is_representative)
+    seated = model.teams.representatives[model.teams.representatives >= 0]
+    assert sorted(p.index for p in reps) == sorted(seated.tolist())
+
+
+def test_default_keyword_parameters_build_the_careqic_collaborative() -> None:
+    model = CoproductionModel(rng=1)
+    assert len(model.sites) == 26 and model.patients.n >= 8000
+    assert CoproductionModel.__init__.__signature__.parameters["power_sharing"].default == 6
+
+
+def test_run_for_and_the_datacollector() -> None:
+    model = small_model()
+    model.run_for(12)
+    assert model.steps == 12 and model.time == 12
+    series = model.datacollector.get_model_vars_dataframe()
+    assert len(series) == 13
+    assert {"patient_trust", "provider_regard", "changes_adopted", "equity_gap"} <= set(series)
+    pd.testing.assert_series_equal(
+        series["patient_trust"].reset_index(drop=True),
+        model.outputs.collaborative()["patient_trust"],
+    )
+
+
+def test_mesa_batch_run_drives_the_model() -> None:
+    results = mesa.batch_run(
+        CoproductionModel,
+        parameters={"power_sharing": [3, 7], "sites": [small_scenario().model_dump()["sites"]]},
+        rng=[5],
+        max_steps=4,
+        number_processes=1,
+        data_collection_period=-1,
+        display_progress=False,
+    )
+    assert [row["power_sharing"] for row in results] == [3, 7]
+    assert all(row["Step"] == 4 and 0 <= row["patient_trust"] <= 1 for row in results)
+
+
+# --- outputs -------------------------------------------------------------------------------
+def test_frames_are_tidy_and_complete(careqic_run: CoproductionModel) -> None:
+    frames = careqic_run.outputs.frames()
+    n_sites, n_groups, steps = 26, 5, 79
+    assert len(frames["collaborative"]) == steps
+    assert len(frames["sites"]) == steps * n_sites
+    assert len(frames["groups"]) == steps * n_groups
+    assert len(frames["site_groups"]) == steps * n_sites * n_groups
+    for name, frame in frames.items():
+        assert not frame.isna().any().any(), name
+        key = ["step"] + [c for c in ("site", "group") if c in frame]
+        assert not frame.duplicated(key).any(), name
+    for group in careqic_run.group_names:
+        for measure in ("value", "trust", "retention", "stigma", "heard"):
+            assert f"{measure}_{group}" in frames["collaborative"]
+
+
+def test_levels_add_up(careqic_run: CoproductionModel) -> None:
+    frames = careqic_run.outputs.frames()
+    collab = frames["collaborative"].set_index("step")
+    by_site = frames["sites"].groupby("step").sum(numeric_only=True)
+    by_group = frames["groups"].groupby("step").sum(numeric_only=True)
+    fine = frames["site_groups"].groupby("step").sum(numeric_only=True)
+    for column in ("in_care", "patients", "representatives"):
+        assert (by_site[column] == collab[column]).all()
+        assert (by_group[column] == collab[column]).all()
+        assert (fine[column] == collab[column]).all()
+    for column in ("changes_adopted", "patient_originated", "changes_in_use", "reps_dropped"):
+        assert (by_site[column] == collab[column]).all()
+
+
+def test_outcomes_move_over_a_run(careqic_run: CoproductionModel) -> None:
+    collab = careqic_run.outputs.collaborative()
+    assert collab["changes_adopted"].iloc[-1] > 0
+    assert collab["patient_originated"].iloc[-1] > 0
+    assert collab["value"].iloc[-1] > collab["value"].iloc[0]
+
+
+# --- invariants ----------------------------------------------------------------------------
+def check_invariants(model: CoproductionModel) -> None:
+    frames = model.outputs.frames()
+    for name, columns in SHARE_COLUMNS.items():
+        frame = frames[name]
+        assert not frame.isna().any().any(), name
+        for column in columns:
+            assert frame[column].between(0, 1).all(), (name, column)
+    collab = frames["collaborative"]
+    assert (collab["patients"] == model.patients.n).all()
+    assert (collab["in_care"] <= collab["patients"]).all()
+    assert (
+        collab["changes_adopted"] == collab["patient_originated"] + collab["staff_originated"]
+    ).all()
+    assert (collab["changes_in_use"] <= collab["changes_adopted"]).all()
+    assert (collab["sustained_changes"] <= collab["changes_in_use"]).all()
+    assert (collab["changes_adopted"].diff().dropna() >= 0).all()
+    assert (collab["reps_heard"] <= collab["reps_attending"]).all()
+    assert (
+        collab["representatives"] <= model.parameters.representative_seats * len(model.sites)
+    ).all()
+    assert (collab["reps_dropped"].diff().dropna() >= 0).all()
+    sites = frames["sites"]
+    assert (sites["reps_attending"] <= model.parameters.representative_seats).all()
+    p, pr = model.patients, model.providers
+    assert np.isfinite(p.good).all() and np.isfinite(p.bad).all()
+    assert (p.good >= 0).all() and (p.bad >= 0).all()
+    assert ((pr.stigma >= 0) & (pr.stigma <= 1)).all()
+    assert ((model.quality >= 0) & (model.quality <= 1)).all()
+    assert int(model.in_care_by_cell.sum()) == int(p.in_care.sum())
+    assert p.representative.sum() == (model.teams.representatives >= 0).sum()
+    assert p.in_care[model.teams.representatives[model.teams.representatives >= 0]].all() or (
+        model.parameters.meeting_interval > 1  # a representative may leave care between meetings
+    )
+
+
+@given(
+    power=st.integers(1, 8),
+    inclusion=st.sampled_from(["convenience", "deliberate"]),
+    feedback=st.floats(0, 1),
+    trust=st.floats(0, 1),
+    stigma=st.floats(0, 1),
+    seats=st.integers(0, 3),
+    rule=st.sampled_from(["bass", "threshold"]),
+    crisis=st.one_of(st.none(), st.integers(1, 20)),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_invariants_hold_for_any_settings(
+    power, inclusion, feedback, trust, stigma, seats, rule, crisis, seed
+) -> None:
+    model = small_model(
+        rng=seed,
+        power_sharing=power,
+        inclusion=inclusion,
+        feedback_loop=feedback,
+        initial_trust=trust,
+        initial_stigma=stigma,
+        representative_seats=seats,
+        uptake_rule=rule,
+        crisis_week=crisis,
+        crisis_duration=5,
+        support_weeks=15,
+    )
+    model.run_for(30)
+    check_invariants(model)
+
+
+# --- determinism ----------------------------------------------------------------------------
+def digest(model: CoproductionModel) -> str:
+    frames = model.outputs.frames()
+    blob = b"".join(
+        pd.util.hash_pandas_object(frames[name], index=False).values.tobytes()
+        for name in sorted(frames)
+    )
+    return hashlib.sha256(blob).hexdigest()
+
+
+def test_same_seed_same_results_and_different_seed_different_results() -> None:
+    runs = []
+    for seed in (3, 3, 4):
+        model = small_model(rng=seed)
+        model.run_for(30)
+        runs.append(digest(model))
+    assert runs[0] == runs[1] != runs[2]
+
+
+def test_same_seed_same_results_in_another_process() -> None:
+    model = small_model(rng=21)
+    model.run_for(25)
+    code = (
+        "from tests.conftest import small_model\n"
+        "from tests.test_model import digest\n"
+        "m = small_model(rng=21); m.run_for(25); print(digest(m))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PYTHONHASHSEED": "12345", "PATH": ""},
+    )
+    assert out.stdout.strip() == digest(model)
+
+
+def test_the_provider_network_is_seeded_by_the_model() -> None:
+    a, b, c = small_model(rng=8), small_model(rng=8), small_model(rng=9)
+    assert sorted(a.provider_network.edges()) == sorted(b.provider_network.edges())
+    assert sorted(a.provider_network.edges()) != sorted(c.provider_network.edges())
+
+
+def test_ties_stay_within_sites_except_between_team_members() -> None:
+    model = small_model(rng=2)
+    g = model.provider_network
+    for u, v in g.edges():
+        if g.nodes[u]["site"] != g.nodes[v]["site"]:
+            assert g.nodes[u]["team"] and g.nodes[v]["team"]
+    sites = {g.nodes[n]["site"] for n in g}
+    assert len(sites) == 4
+    assert nx.number_of_edges(g) > 0
+
+
+def test_introduce_change_checks_its_input() -> None:
+    model = small_model()
+    with pytest.raises(ValueError, match="aspects are"):
+        model.introduce_change(0, "parking")
+    with pytest.raises(ValueError, match="site 9"):
+        model.introduce_change(9, "confidentiality")
+    with pytest.raises(ValueError, match="providers of site 0"):
+        model.introduce_change(0, "confidentiality", users=[21])
+    change = model.introduce_change(0, "confidentiality", users=[0, 1])
+    assert model.changes.users_of(change) == 2

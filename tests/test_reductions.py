@@ -1,0 +1,204 @@
+"""Canonical reductions: each mechanism, in its stated special case, gives the published model.
+
+* trust          → beta reputation (Jøsang & Ismail 2002)
+* uptake         → Bass (1969) closed form; threshold variant → Granovetter (1978) cascade
+* attitude exchange → bounded confidence (Deffuant et al. 2000)
+
+Each is shown on the submodel itself and, where the model adds structure
+(networks, weekly steps), on the whole model in the special case.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from coprod_sim import CoproductionModel, load_scenario
+from coprod_sim.mechanisms import bounded_confidence, contact, trust, uptake
+
+
+# --- trust → beta reputation --------------------------------------------------------------
+@given(st.lists(st.booleans(), max_size=200), st.integers(0, 20), st.integers(0, 20))
+def test_trust_is_beta_reputation_without_forgetting_or_negativity(outcomes, r0, s0) -> None:
+    good, bad = np.array([float(r0)]), np.array([float(s0)])
+    for went_well in outcomes:
+        trust.update_evidence(good, bad, float(went_well), float(not went_well), 1.0, 1.0)
+    r = r0 + sum(outcomes)
+    s = s0 + len(outcomes) - sum(outcomes)
+    assert trust.expected_trust(good, bad)[0] == (r + 1) / (r + s + 2)  # exactly
+
+
+def test_forgetting_discounts_evidence_geometrically() -> None:
+    # A steady stream of one good experience a week: r_t = (1 - φ^t)/(1 - φ) (Jøsang & Ismail).
+    memory = 0.9
+    good, bad = np.zeros(1), np.zeros(1)
+    for week in range(1, 60):
+        trust.update_evidence(good, bad, 1.0, 0.0, memory, 1.0)
+        assert good[0] == pytest.approx((1 - memory**week) / (1 - memory), rel=1e-12)
+
+
+def test_the_model_keeps_trust_as_beta_reputation() -> None:
+    model = CoproductionModel.from_scenario("careqic", rng=4, trust_memory=1.0, negativity_bias=1.0)
+    before = model.patients.good + model.patients.bad
+    model.run_for(10)
+    p = model.patients
+    np.testing.assert_allclose(p.trust(), (p.good + 1) / (p.good + p.bad + 2))
+    # Without forgetting, evidence only accumulates: one unit per experience.
+    gained = p.good + p.bad - before
+    assert (gained >= -1e-4).all()
+    np.testing.assert_allclose(gained, np.round(gained), atol=1e-3)
+
+
+# --- uptake → Bass ------------------------------------------------------------------------
+@pytest.mark.parametrize(("p", "q"), [(0.03, 0.38), (0.01, 0.5), (0.1, 0.2)])
+def test_bass_submodel_converges_to_the_closed_form(p: float, q: float) -> None:
+    # Complete mixing of 20,000 adopters in steps of dt = 0.05: the share follows
+    # F(t) = (1 − e^{−(p+q)t}) / (1 + (q/p)e^{−(p+q)t}); finite-N noise and O(dt) error < 0.02.
+    rng = np.random.default_rng(1)
+    n, dt = 20_000, 0.05
+    adopted = np.zeros(n, dtype=bool)
+    shares = [0.0]
+    for _ in range(int(20 / dt)):
+        hazard = uptake.bass_hazard(p, q, adopted.mean())
+        adopted |= rng.random(n) < uptake.adoption_probability(hazard, dt)
+        shares.append(adopted.mean())
+    t = np.arange(len(shares)) * dt
+    assert np.max(np.abs(np.array(shares) - uptake.bass_share(t, p, q))) < 0.02
+
+
+def one_clinic(n_providers: int, seed: int, **overrides: object) -> CoproductionModel:
+    """One site whose providers are all colleagues (complete network), no patient voice,
+    no decay, no attitude exchange: the special case of the uptake reductions."""
+    general = load_scenario("careqic").groups[0].model_dump()
+    sites = [
+        {
+            "name": "Clinic",
+            "patients": 100,
+            "providers": n_providers,
+            "group_shares": {"general": 1.0},
+        }
+    ]
+    settings = {
+        "sites": sites,
+        "groups": [general],
+        "provider_network": "complete",
+        "cross_site_ties": 0,
+        "representative_seats": 0,
+        "team_size": 3,
+        "decay_rate": 0.0,
+        "peer_rate": 0.0,
+        "authority_support": 1.0,
+    }
+    return CoproductionModel.from_scenario("careqic", rng=seed, **(settings | overrides))
+
+
+def model_uptake(model: CoproductionModel, weeks: int) -> np.ndarray:
+    n = model.providers.n
+    change = model.introduce_change(0, "confidentiality")  # no one uses it yet: F(0) = 0
+    shares = [0.0]
+    for _ in range(weeks):
+        model.step()
+        shares.append(model.changes.users_of(change) / n)
+    return np.array(shares)
+
+
+def test_model_uptake_follows_the_bass_closed_form_for_small_weekly_hazards() -> None:
+    # Weekly p = 0.01, q = 0.1: one-week steps are short against 1/(p+q), so the weekly
+    # process is close to the continuous closed form (tolerance 0.04: 400 providers, 4 runs).
+    p, q = 0.01, 0.1
+    shares = np.mean(
+        [
+            model_uptake(one_clinic(400, seed, external_influence=p, imitation=q), 80)
+            for seed in range(4)
+        ],
+        axis=0,
+    )
+    t = np.arange(shares.size)
+    assert np.max(np.abs(shares - uptake.bass_share(t, p, q))) < 0.04
+
+
+def test_model_uptake_follows_discrete_bass_at_sultan_s_mean_coefficients() -> None:
+    # Sultan, Farley & Lehmann (1990): mean p = 0.03, q = 0.38. In weekly steps the mean-field
+    # share follows F' = F + (1 − F)(1 − e^{−(p + qF)}), the exact discrete-time Bass process.
+    # One run of 400 providers strays by up to 0.1 (the take-off week is random); the mean of
+    # eight runs stays within 0.04.
+    p, q = 0.03, 0.38
+    shares = np.mean(
+        [
+            model_uptake(one_clinic(400, seed, external_influence=p, imitation=q), 40)
+            for seed in range(8)
+        ],
+        axis=0,
+    )
+    expected = [0.0]
+    for _ in range(40):
+        f = expected[-1]
+        expected.append(
+            f + (1 - f) * float(uptake.adoption_probability(uptake.bass_hazard(p, q, f)))
+        )
+    assert np.max(np.abs(shares - np.array(expected))) < 0.04
+
+
+# --- threshold variant → Granovetter -----------------------------------------------------
+@pytest.mark.parametrize("spread", [0.05, 0.1, 0.15, 0.2, 0.3])
+def test_threshold_uptake_is_granovetter_s_cascade(spread: float) -> None:
+    model = one_clinic(400, 7, uptake_rule="threshold", threshold_mean=0.25, threshold_sd=spread)
+    shares = model_uptake(model, 40)
+    # The cobweb on the model's own thresholds: F_{t+1} = share of thresholds <= F_t.
+    thresholds = model.providers.threshold
+    cobweb = [0.0]
+    for _ in range(40):
+        cobweb.append(float(np.mean(thresholds <= cobweb[-1])))
+    # Identical but for a provider not counting itself among its colleagues (1/n).
+    assert np.max(np.abs(shares - np.array(cobweb))) <= 2 / model.providers.n
+    # And the final share is Granovetter's equilibrium for Normal(0.25, spread) thresholds.
+    assert shares[-1] == pytest.approx(uptake.granovetter_equilibrium(0.25, spread), abs=0.03)
+
+
+def test_the_cascade_switches_on_sharply_as_thresholds_spread() -> None:
+    small = uptake.granovetter_equilibrium(0.25, 0.10)
+    large = uptake.granovetter_equilibrium(0.25, 0.15)
+    assert small < 0.05 and large > 0.95
+
+
+# --- attitude exchange → Deffuant ------------------------------------------------------------
+def major_clusters(attitudes: np.ndarray, share: float = 0.05) -> int:
+    values = np.sort(attitudes)
+    breaks = np.flatnonzero(np.diff(values) > 0.01)
+    sizes = np.diff(np.concatenate([[0], breaks + 1, [values.size]]))
+    return int((sizes >= share * values.size).sum())
+
+
+@pytest.mark.parametrize(
+    ("epsilon", "expected"), [(0.5, 1), (0.3, 1), (0.25, 2), (0.2, 2), (0.15, 3), (0.1, 5)]
+)
+def test_bounded_confidence_gives_deffuant_s_clusters(epsilon: float, expected: int) -> None:
+    # Deffuant et al. (2000): with μ = 0.5 and uniform attitudes, about ⌊1/(2ε)⌋ major clusters.
+    counts = []
+    for seed in range(3):
+        rng = np.random.default_rng(seed)
+        x = rng.random(1000)
+        for _ in range(2000):
+            first, second = bounded_confidence.random_pairs(x.size, rng)
+            bounded_confidence.exchange(x, first, second, epsilon, 0.5)
+        counts.append(major_clusters(x))
+    assert abs(np.median(counts) - expected) <= (1 if expected >= 5 else 0)
+
+
+def test_the_model_s_colleagues_form_deffuant_clusters() -> None:
+    # The model's weekly exchange between colleagues, special case: one site, all colleagues,
+    # no representatives (no contact), μ = 0.5, stigma set uniform on [0, 1].
+    model = one_clinic(300, 5, peer_rate=0.5, peer_latitude=0.25)
+    rng = np.random.default_rng(0)
+    model.providers.stigma[:, 0] = rng.random(model.providers.n)
+    model.run_for(300)
+    assert major_clusters(model.providers.stigma[:, 0]) == 2
+
+
+# --- contact → exponential decline toward the partner (Deffuant with a fixed partner) ----------
+def test_good_contact_within_latitude_is_a_deffuant_step_toward_zero() -> None:
+    x = np.linspace(0.0, 1.0, 11)
+    after = contact.update(x, np.ones_like(x, dtype=bool), epsilon=1.01, mu=0.2, negative_weight=2)
+    np.testing.assert_allclose(after, x * 0.8)
