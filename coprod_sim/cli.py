@@ -17,6 +17,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.progress import track
 from rich.table import Table
 
 from coprod_sim.errors import ScenarioError
@@ -90,7 +91,11 @@ def run(
 
     started = time.perf_counter()
     model = CoproductionModel.from_scenario(resolved, rng=seed)
-    model.run_for(steps)
+    # A progress bar on a terminal only; logs and pipes get the summary alone.
+    for _ in track(
+        range(steps), description="weeks", console=err_console, disable=not err_console.is_terminal
+    ):
+        model.run_for(1)
     elapsed = time.perf_counter() - started
     try:
         write_results(model, out, seed, overwrite=overwrite)

@@ -135,15 +135,19 @@ class CoproductionModel(mesa.Model):
         # Sites, and how many patients of each group each one has.
         self.sites: list[Site] = []
         provider_counts, group_counts = [], []
+        names = iter(s.site_names)
         for spec in s.sites:
             expected = np.array([spec.group_shares.get(g, 0.0) for g in self.group_names])
-            for k in range(spec.count):
-                name = spec.name if spec.count == 1 else f"{spec.name} {k + 1}"
-                self.sites.append(Site(len(self.sites), name, spec.name))
+            for _ in range(spec.count):
+                self.sites.append(Site(len(self.sites), next(names), spec.name))
                 shares = site_shares(expected, s.share_variation, rng)
                 group_counts.append(allocate(spec.patients, shares))
                 provider_counts.append(spec.providers)
         n_sites = len(self.sites)
+        places = set(s.crisis_sites)
+        self.crisis_hit = np.array(
+            [not places or site.name in places or site.region in places for site in self.sites]
+        )
         provider_counts = np.asarray(provider_counts, dtype=np.int64)
         provider_bounds = np.concatenate([[0], np.cumsum(provider_counts)])
         n_providers = int(provider_bounds[-1])
@@ -220,6 +224,11 @@ class CoproductionModel(mesa.Model):
         self.quality = np.tile(self.baseline, (n_providers, 1))
         self.value = care.value_delivered(self.quality, self.what_matters)
         self.learning_session_weeks = _learning_session_weeks(s.support_weeks, s.learning_sessions)
+        # The calendar before the first week.
+        self.site_phase = np.full(n_sites, crisis.Phase.BEFORE)
+        self.site_rung = np.full(n_sites, s.power_sharing)
+        self.site_support = np.full(n_sites, s.support_weeks > 0)
+        self.site_meeting = np.zeros(n_sites, dtype=bool)
 
         # Mesa agents are views into the arrays. Collecting garbage during a
         # million allocations only wastes time: no cycles are freed here.
@@ -290,44 +299,44 @@ class CoproductionModel(mesa.Model):
         """Advance one week (Mesa calls this; use ``run_for``)."""
         s = self.parameters
         week = self.steps
-        phase = crisis.phase(week, s.crisis_week, s.crisis_duration)
-        in_crisis = phase is crisis.Phase.CRISIS
-        rung = crisis.effective_rung(s.power_sharing, phase, s.recovery)
-        support = week <= s.support_weeks and not in_crisis
-        self.week_state = {
-            "phase": phase,
-            "rung": rung,
-            "support": support,
-            "meeting": False,
-        }
+        # The calendar, per site: crisis phase, effective rung, external support, meetings.
+        self.site_phase = crisis.site_phases(
+            week, s.crisis_week, s.crisis_duration, self.crisis_hit
+        )
+        in_crisis = self.site_phase == crisis.Phase.CRISIS
+        self.site_rung = crisis.effective_rung(s.power_sharing, self.site_phase, s.recovery)
+        supported = week <= s.support_weeks
+        self.site_support = supported & ~in_crisis
+        meeting_due = (week - 1) % s.meeting_interval == 0 and (
+            supported or s.meetings_after_support
+        )
+        self.site_meeting = meeting_due & ~in_crisis
 
-        if support and week in self.learning_session_weeks:
-            self._learning_session(week, rung)
-        meeting_due = (week - 1) % s.meeting_interval == 0
-        if meeting_due and not in_crisis and (week <= s.support_weeks or s.meetings_after_support):
-            self.week_state["meeting"] = True
-            self.teams.meet(self, week, rung)
-        if not in_crisis:
-            self._advance_tests(week)
-        self._uptake_and_decay(support, in_crisis)
+        if supported and week in self.learning_session_weeks:
+            self._learning_session()
+        if self.site_meeting.any():
+            self.teams.meet(self, week, self.site_rung, self.site_meeting)
+        self._advance_tests(week, ~in_crisis)
+        self._uptake_and_decay(in_crisis)
         self._update_quality()
         self._exchange_attitudes()
-        visits = self._care(s.crisis_strain if in_crisis else 0.0)
+        strain = np.where(in_crisis, s.crisis_strain, 0.0)[self.providers.site]
+        visits = self._care(strain[:, None])
         self._observe(visits)
 
-    def _learning_session(self, week: int, rung: int) -> None:
-        """All teach, all learn: each team takes up the most promising changes other
-        teams have scaled up, to test them locally."""
+    def _learning_session(self) -> None:
+        """All teach, all learn: each team with external support takes up the most
+        promising changes other teams have scaled up, to test them locally."""
         s = self.parameters
         ch = self.changes
         scaled = [c for c in range(len(ch)) if ch.scaled_week[c] >= 0]
         if not scaled or s.changes_shared == 0:
             return
-        omega = power.patient_input_weight(rung)
+        omega = power.patient_input_weight(self.site_rung)[:, None]
         scores = priorities.score(
             self.staff_view, self.teams.patient_view, omega, self.site_quality()
         )
-        for team in range(len(self.teams)):
+        for team in np.flatnonzero(self.site_support):
             known = ch.repertoire[team] | {t.change for t in self.teams.tests[team]}
             known |= {i.change for i in self.teams.backlog[team]}
             new = [c for c in scaled if c not in known]
@@ -379,9 +388,11 @@ class CoproductionModel(mesa.Model):
         else:
             self.teams.tests[team].append(test)
 
-    def _advance_tests(self, week: int) -> None:
+    def _advance_tests(self, week: int, active: NDArray[np.bool_]) -> None:
+        """PDSA cycles that fall due at sites whose work goes on (not in crisis)."""
         s = self.parameters
-        for team, tests in enumerate(self.teams.tests):
+        for team in np.flatnonzero(active):
+            tests = self.teams.tests[team]
             for test in list(tests):
                 if test.due > week:
                     continue
@@ -409,15 +420,16 @@ class CoproductionModel(mesa.Model):
             self.teams.staff[team],
         )
 
-    def _uptake_and_decay(self, support: bool, in_crisis: bool) -> None:
+    def _uptake_and_decay(self, in_crisis: NDArray[np.bool_]) -> None:
         s = self.parameters
         ch = self.changes
         if ch.adopted.size == 0:
             return
         draw = self.rng.random(ch.adopted.size)
         share = ch.colleague_share(self._adjacency, self._degree)
+        crisis_slot = in_crisis[ch.pair_site[ch.slot_pair]]
         if s.uptake_rule == "bass":
-            push = 0.0 if in_crisis else s.external_influence * s.authority_support
+            push = np.where(crisis_slot, 0.0, s.external_influence * s.authority_support)
             adopt_probability = uptake.adoption_probability(
                 uptake.bass_hazard(push, s.imitation, share)
             )
@@ -432,9 +444,9 @@ class CoproductionModel(mesa.Model):
             s.decay_rate,
             demand[ch.slot_provider, aspect[ch.slot_change]],
             quality[ch.slot_change],
-            float(support),
+            self.site_support[ch.pair_site[ch.slot_pair]],
             s.support_reinforcement,
-            s.crisis_pressure if in_crisis else 0.0,
+            np.where(crisis_slot, s.crisis_pressure, 0.0),
         )
         drops = ch.adopted & (draw < uptake.adoption_probability(hazard))
         ch.adopted = (ch.adopted & ~drops) | adopts
@@ -480,7 +492,7 @@ class CoproductionModel(mesa.Model):
             self.providers.stigma, first, second, s.peer_latitude, s.peer_rate
         )
 
-    def _care(self, strain: float) -> NDArray:
+    def _care(self, strain: NDArray) -> NDArray:
         """Visits, their experiences and the trust they build or break, both ways.
 
         One uniform draw per patient decides, nested, whether a visit is due,

@@ -40,8 +40,11 @@ Columns (where they apply):
 ``participation``                 share of seated representatives who attended the last
                                   meeting
 ``reps_dropped``                  representatives who have left their seat so far
-``phase``, ``rung``, ``support``  crisis phase, effective Arnstein rung, external support
-``meeting``                       whether teams met this week
+``phase``, ``rung``, ``support``  crisis phase, effective Arnstein rung, external support;
+                                  for the collaborative: the most severe phase, the lowest
+                                  rung, any site supported
+``sites_in_crisis``               sites in crisis this week (collaborative)
+``meeting``                       whether the team (any team) met this week
 ================================  =========================================================
 """
 
@@ -54,6 +57,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from coprod_sim.changes import Origin
+from coprod_sim.mechanisms.crisis import Phase
 
 if TYPE_CHECKING:
     from coprod_sim.model import CoproductionModel
@@ -87,6 +91,7 @@ SITE_SUMS = (
     "reps_dropped",
     "tests_running",
 )
+PHASES = tuple(p.name.lower() for p in Phase)  # "before", "crisis", "recovery"
 _SG = {name: i for i, name in enumerate(SITE_GROUP_SUMS)}
 _S = {name: i for i, name in enumerate(SITE_SUMS)}
 
@@ -198,17 +203,16 @@ class Recorder:
         site[:, _S["tests_running"]] = [len(t) for t in teams.tests]
         self._change_sums(model, site)
 
-        state = model.week_state if model.steps else {}
-        phase = str(state.get("phase", "before"))
-        rung = int(state.get("rung", model.parameters.power_sharing))
-        support = bool(state.get("support", model.parameters.support_weeks > 0))
-        meeting = bool(state.get("meeting", False))
+        state = (
+            model.site_phase.astype(np.int8),
+            np.asarray(model.site_rung, dtype=np.int8),
+            model.site_support.copy(),
+            model.site_meeting.copy(),
+        )
         self._site_group.append(sg)
         self._site.append(site)
-        self._state.append((phase, rung, support, meeting))
-        self.latest = self._collaborative_row(
-            model.steps, sg, site, (phase, rung, support, meeting), model
-        )
+        self._state.append(state)
+        self.latest = self._collaborative_row(model.steps, sg, site, state, model)
         self._collaborative.append(self.latest)
 
     def _change_sums(self, model: CoproductionModel, site: NDArray) -> None:
@@ -246,13 +250,15 @@ class Recorder:
         value_g = _ratio(group[:, _SG["value_sum"]], group[:, _SG["in_care"]])
         reps = total[_SG["representatives"]]
         heard = total[_SG["reps_heard"]]
+        phase, rung, support, meeting = state
         row = {
             "step": step,
             "week": step,
-            "phase": state[0],
-            "rung": state[1],
-            "support": state[2],
-            "meeting": state[3],
+            "phase": PHASES[int(phase.max())],
+            "rung": int(rung.min()),
+            "sites_in_crisis": int((phase == Phase.CRISIS).sum()),
+            "support": bool(support.any()),
+            "meeting": bool(meeting.any()),
             "patients": int(total[_SG["patients"]]),
             "in_care": int(total[_SG["in_care"]]),
             "retention": float(_ratio(total[_SG["in_care"]], total[_SG["patients"]])),
@@ -298,13 +304,16 @@ class Recorder:
         """One row per step for the whole collaborative."""
         return pd.DataFrame(self._collaborative)
 
-    def _state_columns(self, repeat: int) -> dict:
-        phase, rung, support, meeting = zip(*self._state, strict=True)
+    def _state_columns(self) -> dict:
+        """Per-site calendar columns, in (step, site) order."""
+        phase, rung, support, meeting = (
+            np.stack(a).ravel() for a in zip(*self._state, strict=True)
+        )
         return {
-            "phase": np.repeat(phase, repeat),
-            "rung": np.repeat(rung, repeat),
-            "support": np.repeat(support, repeat),
-            "meeting": np.repeat(meeting, repeat),
+            "phase": np.asarray(PHASES)[phase],
+            "rung": rung.astype(np.int64),
+            "support": support,
+            "meeting": meeting,
         }
 
     def site_groups(self) -> pd.DataFrame:
@@ -374,7 +383,7 @@ class Recorder:
                 "step": np.repeat(self.steps, s),
                 "site": np.tile(self.site_names, t),
                 "region": np.tile(self.regions, t),
-                **self._state_columns(s),
+                **self._state_columns(),
                 "patients": flat(total[..., _SG["patients"]]).astype(np.int64),
                 "in_care": flat(total[..., _SG["in_care"]]).astype(np.int64),
                 "retention": flat(_ratio(total[..., _SG["in_care"]], total[..., _SG["patients"]])),

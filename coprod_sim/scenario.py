@@ -303,6 +303,10 @@ class Scenario(_Strict):
         None, ge=1, le=100_000, description="Week a crisis switches sites to command-and-control."
     )
     crisis_duration: int = Field(12, ge=1, le=10_000, description="Weeks the crisis lasts.")
+    crisis_sites: list[str] = Field(
+        default_factory=list,
+        description="Sites or regions the crisis hits, e.g. ['Barbados']; all sites if empty.",
+    )
     recovery: Literal["coproduced", "top_down"] = Field(
         "top_down", description="How sites recover after the crisis."
     )
@@ -324,6 +328,11 @@ class Scenario(_Strict):
     def aspects(self) -> tuple[str, ...]:
         """Aspects of care, in the order of ``staff_assumptions``."""
         return tuple(self.staff_assumptions)
+
+    @property
+    def site_names(self) -> list[str]:
+        """Every site's name: the entry's name, numbered when it has more than one site."""
+        return site_names(self.sites)
 
     @property
     def n_sites(self) -> int:
@@ -383,6 +392,15 @@ class InconsistentScenarioError(ValueError):
         super().__init__("; ".join(str(p) for p in problems))
 
 
+def site_names(sites: Iterable[SiteSpec]) -> list[str]:
+    """'Jamaica 1' ... 'Jamaica 20' for an entry of 20 sites, 'Barbados' for an entry of one."""
+    return [
+        spec.name if spec.count == 1 else f"{spec.name} {k + 1}"
+        for spec in sites
+        for k in range(spec.count)
+    ]
+
+
 def consistency_problems(s: Scenario) -> list[Problem]:
     """Every cross-field problem in an otherwise well-typed scenario."""
     problems: list[Problem] = []
@@ -425,9 +443,9 @@ def consistency_problems(s: Scenario) -> list[Problem]:
     for i, name in enumerate(group_names):
         if name in group_names[:i]:
             problems.append(Problem(f"groups[{i}].name", name, "must be unique among groups"))
-    site_names = [site.name for site in s.sites]
-    for i, name in enumerate(site_names):
-        if name in site_names[:i]:
+    entry_names = [site.name for site in s.sites]
+    for i, name in enumerate(entry_names):
+        if name in entry_names[:i]:
             problems.append(Problem(f"sites[{i}].name", name, "must be unique among sites"))
 
     staff_seats = s.team_size - s.representative_seats
@@ -488,6 +506,18 @@ def consistency_problems(s: Scenario) -> list[Problem]:
                 "needs support_weeks > 0 (learning sessions happen during external support)",
             )
         )
+    known_places = set(site_names(s.sites)) | {site.name for site in s.sites}
+    for i, place in enumerate(s.crisis_sites):
+        if place not in known_places:
+            problems.append(
+                Problem(
+                    f"crisis_sites[{i}]",
+                    place,
+                    f"names no site or region; regions are: "
+                    f"{', '.join(site.name for site in s.sites)} (or a site such as "
+                    f"{site_names(s.sites)[0]!r})",
+                )
+            )
     if s.within_site_ties == 1:
         problems.append(
             Problem(

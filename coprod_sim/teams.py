@@ -102,11 +102,14 @@ class Teams:
         self.representatives[leaving] = EMPTY
         self.dropped += leaving.sum(axis=1)
 
-    def recruit(self, model: CoproductionModel) -> None:
+    def recruit(self, model: CoproductionModel, teams: NDArray[np.bool_] | None = None) -> None:
         """Fill empty seats from each site's patients in care (``inclusion``)."""
         patients = model.patients
         convenience = model.parameters.inclusion == "convenience"
-        for site in np.flatnonzero((self.representatives == EMPTY).any(axis=1)):
+        vacant = (self.representatives == EMPTY).any(axis=1)
+        if teams is not None:
+            vacant &= teams
+        for site in np.flatnonzero(vacant):
             seats = np.flatnonzero(self.representatives[site] == EMPTY)
             span = patients.at_site(site)
             candidates = span.start + np.flatnonzero(
@@ -135,25 +138,29 @@ class Teams:
             patients.representative[chosen] = True
 
     # --- a meeting --------------------------------------------------------------------------
-    def meet(self, model: CoproductionModel, week: int, rung: int) -> None:
-        """Every team meets once, deciding at Arnstein rung ``rung``."""
+    def meet(
+        self, model: CoproductionModel, week: int, rungs: NDArray, meets: NDArray[np.bool_]
+    ) -> None:
+        """The teams flagged in ``meets`` meet once, each deciding at its site's rung."""
         s = model.parameters
         rng = model.rng
         patients, providers = model.patients, model.providers
+        meets_seat = meets[:, None]
 
         seated = self.representatives != EMPTY
-        self.release(model, seated & ~patients.in_care[np.where(seated, self.representatives, 0)])
-        self.recruit(model)
+        gone = seated & ~patients.in_care[np.where(seated, self.representatives, 0)]
+        self.release(model, gone & meets_seat)
+        self.recruit(model, meets)
 
         reps = self.representatives
-        seated = reps != EMPTY
+        seated = (reps != EMPTY) & meets_seat
         rep = np.where(seated, reps, 0)  # a safe index; masked by ``seated``
         rep_trust = patients.trust(rep)
         rep_group = patients.group[rep].astype(np.int64)
         attends = seated & (rng.random(reps.shape) < retention.attendance_probability(rep_trust))
 
         # 2. voice
-        status = power.status_equality(rung)
+        status = power.status_equality(rungs)
         safety = voice.psychological_safety(
             status, s.ground_rules, providers.regard(self.staff).mean(axis=1)
         )
@@ -170,13 +177,13 @@ class Teams:
         n_staff = 1 + self.staff.shape[1]  # the manager and the team's providers
         willing = np.concatenate(
             [
-                rng.random((len(self), n_staff)) < s.staff_voice,
+                meets_seat & (rng.random((len(self), n_staff)) < s.staff_voice),
                 attends & (rng.random(reps.shape) < speak),
             ],
             axis=1,
         )
         is_staff = np.arange(willing.shape[1]) < n_staff
-        heard = voice.allocate_turns(willing, is_staff, status, s.speaking_turns, rng)
+        heard = voice.allocate_turns(willing, is_staff, status[:, None], s.speaking_turns, rng)
         heard_staff = heard[:, :n_staff].sum(axis=1)
         heard_reps = heard[:, n_staff:]
 
@@ -208,7 +215,7 @@ class Teams:
         )
 
         # 4. choose what to test
-        acted = self.choose(model, week, rung)
+        acted = self.choose(model, week, rungs, meets)
 
         # 5. the feedback loop: one experience per heard representative
         good, bad = feedback.contribution_experience(
@@ -228,20 +235,26 @@ class Teams:
         leave_chance = s.representative_leave_rate * (1 - patients.trust(rep)) ** 2
         self.release(model, seated & (rng.random(reps.shape) < leave_chance))
 
-        self.seated = seated.sum(axis=1)
-        self.attending = attends.sum(axis=1)
-        self.heard_by_group = np.zeros((len(self), self.n_groups), dtype=np.int64)
-        np.add.at(self.heard_by_group, (team_of, heard_group), 1)
+        # The record of the last meeting, for the teams that met.
+        heard_by_group = np.zeros((len(self), self.n_groups), dtype=np.int64)
+        np.add.at(heard_by_group, (team_of, heard_group), 1)
+        self.seated = np.where(meets, seated.sum(axis=1), self.seated)
+        self.attending = np.where(meets, attends.sum(axis=1), self.attending)
+        self.heard_by_group = np.where(meets[:, None], heard_by_group, self.heard_by_group)
 
-    def choose(self, model: CoproductionModel, week: int, rung: int) -> NDArray[np.bool_]:
-        """Each team starts tests while it has capacity and can agree. Returns the
+    def choose(
+        self, model: CoproductionModel, week: int, rungs: NDArray, meets: NDArray[np.bool_]
+    ) -> NDArray[np.bool_]:
+        """Each meeting team starts tests while it has capacity and can agree. Returns the
         (team × seat) mask of representatives whose idea was taken up."""
         s = model.parameters
-        omega = power.patient_input_weight(rung)
-        scores = priorities.score(model.staff_view, self.patient_view, omega, model.site_quality())
+        omega = power.patient_input_weight(rungs)
+        scores = priorities.score(
+            model.staff_view, self.patient_view, omega[:, None], model.site_quality()
+        )
         disagree = priorities.disagreement(model.staff_view, self.patient_view)
         acted = np.zeros(self.representatives.shape, dtype=bool)
-        for team in range(len(self)):
+        for team in np.flatnonzero(meets):
             backlog, tests = self.backlog[team], self.tests[team]
             if not backlog:
                 continue
@@ -258,7 +271,7 @@ class Teams:
                 if score[idea.aspect] <= 0:
                     break
                 agree = priorities.agreement_probability(
-                    omega, s.negotiation, disagree[team, idea.aspect]
+                    omega[team], s.negotiation, disagree[team, idea.aspect]
                 )
                 if model.rng.random() >= agree:
                     break  # deliberation goes on at the next meeting
@@ -276,7 +289,7 @@ class Teams:
         model: CoproductionModel,
         attends: NDArray,
         rep_group: NDArray,
-        status: float,
+        status: NDArray,
         safety: NDArray,
     ) -> None:
         """Each provider–representative pair present may have a contact (``contact``)."""
@@ -294,6 +307,7 @@ class Teams:
         mu = contact.step_size(s.contact_rate, s.common_goals)
         group = np.broadcast_to(rep_group[:, None, :], shape)
         staff = np.broadcast_to(self.staff[:, :, None], shape)
+        team_epsilon = np.broadcast_to(np.asarray(epsilon)[:, None], shape[:2])
         # Seat by seat, so a provider meeting two representatives of one group is updated twice.
         for seat in range(shape[2]):
             who = met[:, :, seat]
@@ -301,7 +315,7 @@ class Teams:
             providers.stigma[rows, cols] = contact.update(
                 providers.stigma[rows, cols],
                 well[:, :, seat][who],
-                epsilon,
+                team_epsilon[who],
                 mu,
                 s.negative_contact_weight,
             )

@@ -42,14 +42,15 @@ from numpy.typing import ArrayLike, NDArray
 
 
 def latitude(
-    status_equality: float,
+    status_equality: ArrayLike,
     authority_support: float,
     base: float,
     by_status: float,
     by_authority: float,
-) -> float:
+) -> NDArray:
     """ε: the highest stigma at which a provider still takes in a good contact."""
-    return min(1.0, base + by_status * status_equality + by_authority * authority_support)
+    raw = base + by_status * np.asarray(status_equality) + by_authority * authority_support
+    return np.minimum(1.0, raw)
 
 
 def step_size(rate: float, common_goals: float) -> float:

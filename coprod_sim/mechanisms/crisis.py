@@ -6,7 +6,8 @@ co-produced. BMA patient liaison group (2022): after COVID-19, commitment to
 co-production declined. Repenning & Sterman (2001) on pressure eroding
 improvement capability.
 
-From ``crisis_week`` for ``crisis_duration`` weeks a site is in crisis:
+From ``crisis_week`` for ``crisis_duration`` weeks the sites it hits
+(``crisis_sites``: site or region names; all sites when empty) are in crisis:
 
 * decisions fall to the bottom rung (``power.COMMAND_AND_CONTROL``) and the
   improvement team does not meet, so no one is heard and no change is tested;
@@ -23,15 +24,18 @@ erosion.
 
 from __future__ import annotations
 
-from enum import StrEnum
+from enum import IntEnum
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from coprod_sim.mechanisms import power
 
 
-class Phase(StrEnum):
-    BEFORE = "before"
-    CRISIS = "crisis"
-    RECOVERY = "recovery"
+class Phase(IntEnum):
+    BEFORE = 0
+    CRISIS = 1
+    RECOVERY = 2
 
 
 def phase(week: int, crisis_week: int | None, duration: int) -> Phase:
@@ -43,10 +47,17 @@ def phase(week: int, crisis_week: int | None, duration: int) -> Phase:
     return Phase.RECOVERY
 
 
-def effective_rung(rung: int, current: Phase, recovery: str) -> int:
-    """The rung decisions are actually taken at."""
-    if current is Phase.CRISIS:
-        return power.COMMAND_AND_CONTROL
-    if current is Phase.RECOVERY and recovery == "top_down":
-        return min(rung, power.TOP_DOWN)
-    return rung
+def site_phases(week: int, crisis_week: int | None, duration: int, hit: ArrayLike) -> NDArray:
+    """The phase of every site: the crisis phase where ``hit``, BEFORE elsewhere."""
+    return np.where(np.asarray(hit, dtype=bool), phase(week, crisis_week, duration), Phase.BEFORE)
+
+
+def effective_rung(rung: int, phases: ArrayLike, recovery: str) -> NDArray:
+    """The rung decisions are actually taken at, per site."""
+    phases = np.asarray(phases)
+    after = min(rung, power.TOP_DOWN) if recovery == "top_down" else rung
+    return np.select(
+        [phases == Phase.CRISIS, phases == Phase.RECOVERY],
+        [power.COMMAND_AND_CONTROL, after],
+        default=rung,
+    )

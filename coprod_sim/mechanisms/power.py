@@ -23,6 +23,9 @@ status equality jumps between the tokenism and citizen-power bands.
 
 from __future__ import annotations
 
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
 LADDER = (
     "manipulation",
     "therapy",
@@ -36,8 +39,8 @@ LADDER = (
 
 BANDS = ("non-participation",) * 2 + ("tokenism",) * 3 + ("citizen power",) * 3
 
-_INPUT_WEIGHT = (0.0, 0.0, 0.05, 0.15, 0.25, 0.5, 0.7, 0.9)
-_STATUS_EQUALITY = (0.0, 0.0, 0.1, 0.2, 0.3, 0.7, 0.85, 1.0)
+_INPUT_WEIGHT = np.array([0.0, 0.0, 0.05, 0.15, 0.25, 0.5, 0.7, 0.9])
+_STATUS_EQUALITY = np.array([0.0, 0.0, 0.1, 0.2, 0.3, 0.7, 0.85, 1.0])
 
 #: The rung a site falls to under command-and-control (see ``crisis``).
 COMMAND_AND_CONTROL = 1
@@ -45,27 +48,28 @@ COMMAND_AND_CONTROL = 1
 TOP_DOWN = 3
 
 
-def _check(rung: int) -> int:
-    if not 1 <= rung <= len(LADDER):
-        raise ValueError(f"power_sharing rung must be 1..{len(LADDER)}, got {rung}")
+def _index(rung: ArrayLike) -> NDArray:
+    rung = np.asarray(rung)
+    if not np.issubdtype(rung.dtype, np.integer) or np.any((rung < 1) | (rung > len(LADDER))):
+        raise ValueError(f"power_sharing rung must be an integer 1..{len(LADDER)}, got {rung}")
     return rung - 1
 
 
 def rung_name(rung: int) -> str:
     """'partnership' for rung 6, and so on."""
-    return LADDER[_check(rung)]
+    return LADDER[int(_index(rung))]
 
 
 def band(rung: int) -> str:
     """'non-participation', 'tokenism' or 'citizen power'."""
-    return BANDS[_check(rung)]
+    return BANDS[int(_index(rung))]
 
 
-def patient_input_weight(rung: int) -> float:
-    """ω: the weight patient input gets when changes are chosen."""
-    return _INPUT_WEIGHT[_check(rung)]
+def patient_input_weight(rung: ArrayLike) -> NDArray:
+    """ω: the weight patient input gets when changes are chosen (per rung, or per site)."""
+    return _INPUT_WEIGHT[_index(rung)]
 
 
-def status_equality(rung: int) -> float:
+def status_equality(rung: ArrayLike) -> NDArray:
     """How far representatives work at equal status with staff, from 0 to 1."""
-    return _STATUS_EQUALITY[_check(rung)]
+    return _STATUS_EQUALITY[_index(rung)]
