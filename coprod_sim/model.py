@@ -94,13 +94,15 @@ class CoproductionModel(mesa.Model):
         self.parameters: Scenario = scenario
         self._build()
         self.outputs = Recorder(self)
+        self.outputs.record(self, visits=None)
         self.datacollector = mesa.DataCollector(
             model_reporters={
                 name: (lambda m, name=name: m.outputs.latest[name])
-                for name in self.outputs.collaborative_columns
+                for name in self.outputs.latest
+                if name != "step"
             }
         )
-        self._observe(visits=None)
+        self.datacollector.collect(self)
 
     @classmethod
     def from_scenario(

@@ -35,6 +35,7 @@ Columns (where they apply):
 ``distinct_changes``              different changes scaled up anywhere (collaborative)
 ``ideas_tested``                  ideas that entered PDSA testing (collaborative)
 ``representatives``               representatives holding a seat now
+``representative_trust``          their mean trust in providers
 ``reps_attending``, ``reps_heard``  representatives attending, and heard, at the last meeting
 ``voice_share``                   reps_heard / reps_attending at the last meeting
 ``participation``                 share of seated representatives who attended the last
@@ -90,6 +91,7 @@ SITE_SUMS = (
     "reps_attending",
     "reps_dropped",
     "tests_running",
+    "reps_trust_sum",
 )
 PHASES = tuple(p.name.lower() for p in Phase)  # "before", "crisis", "recovery"
 _SG = {name: i for i, name in enumerate(SITE_GROUP_SUMS)}
@@ -128,41 +130,6 @@ class Recorder:
         self._state: list[tuple[str, int, bool, bool]] = []  # phase, rung, support, meeting
         self._collaborative: list[dict] = []
         self.latest: dict = {}
-        self.collaborative_columns = [
-            "week",
-            "phase",
-            "rung",
-            "support",
-            "meeting",
-            "patients",
-            "in_care",
-            "retention",
-            "patient_trust",
-            "provider_regard",
-            "engagement",
-            "value",
-            "equity_gap",
-            "changes_adopted",
-            "patient_originated",
-            "staff_originated",
-            "changes_in_use",
-            "patient_changes_in_use",
-            "staff_changes_in_use",
-            "sustained_changes",
-            "distinct_changes",
-            "ideas_tested",
-            "provider_uptake",
-            "representatives",
-            "reps_attending",
-            "reps_heard",
-            "voice_share",
-            "participation",
-            "reps_dropped",
-        ] + [
-            f"{measure}_{g}"
-            for g in self.group_names
-            for measure in ("value", "trust", "retention", "stigma", "heard")
-        ]
 
     # --- recording -----------------------------------------------------------------------
     def record(self, model: CoproductionModel, visits: NDArray | None) -> None:
@@ -197,6 +164,9 @@ class Recorder:
             1,
         )
         sg[..., _SG["reps_heard"]] = teams.heard_by_group
+        site[:, _S["reps_trust_sum"]] = np.where(
+            seated, p.trust(np.where(seated, teams.representatives, 0)), 0.0
+        ).sum(axis=1)
         site[:, _S["reps_seated"]] = teams.seated
         site[:, _S["reps_attending"]] = teams.attending
         site[:, _S["reps_dropped"]] = teams.dropped
@@ -278,6 +248,7 @@ class Recorder:
             "ideas_tested": len(model.changes),
             "provider_uptake": float(_ratio(sums[_S["adopted_slots"]], sums[_S["slots"]])),
             "representatives": int(reps),
+            "representative_trust": float(_ratio(sums[_S["reps_trust_sum"]], reps)),
             "reps_attending": int(sums[_S["reps_attending"]]),
             "reps_heard": int(heard),
             "voice_share": float(_ratio(heard, sums[_S["reps_attending"]])),
@@ -414,6 +385,7 @@ class Recorder:
                 ),
                 "tests_running": flat(site[..., _S["tests_running"]]).astype(np.int64),
                 "representatives": flat(reps).astype(np.int64),
+                "representative_trust": flat(_ratio(site[..., _S["reps_trust_sum"]], reps)),
                 "reps_attending": flat(attending).astype(np.int64),
                 "reps_heard": flat(heard).astype(np.int64),
                 "voice_share": flat(_ratio(heard, attending)),
