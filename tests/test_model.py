@@ -275,3 +275,31 @@ def test_introduce_change_checks_its_input() -> None:
         model.introduce_change(0, "confidentiality", users=[21])
     change = model.introduce_change(0, "confidentiality", users=[0, 1])
     assert model.changes.users_of(change) == 2
+
+
+def test_mesa_solaraviz_accepts_the_model_and_its_parameters() -> None:
+    solara = pytest.importorskip("solara")
+    from mesa.visualization import SolaraViz, make_plot_component
+    from mesa.visualization.solara_viz import _check_model_params
+
+    model = small_model()
+    _check_model_params(model, {"power_sharing": 6, "inclusion": "deliberate"})
+    with pytest.raises(ValueError, match="powr"):
+        _check_model_params(model, {"powr": 6})
+    page = SolaraViz(
+        model,
+        components=[make_plot_component("patient_trust")],
+        model_params={
+            "power_sharing": {
+                "type": "SliderInt",
+                "value": 6,
+                "label": "Power sharing",
+                "min": 1,
+                "max": 8,
+                "step": 1,
+            },
+        },
+        name="coprod_sim",
+    )
+    box, _ = solara.render(page, handle_error=False)
+    assert box is not None
