@@ -70,7 +70,8 @@ class CoproductionModel(mesa.Model):
     """Patients, providers and managers improving care together, week by week.
 
     Build it from keyword parameters (every field of :class:`Scenario`, with
-    CaReQIC defaults) and ``rng``, or from a preset or TOML file with
+    CaReQIC defaults) and ``rng``; from a ready :class:`Scenario` with
+    ``parameters=scenario``; or from a preset or TOML file with
     :meth:`from_scenario`. Run it with ``model.run_for(weeks)``.
 
     Attributes:
@@ -84,12 +85,14 @@ class CoproductionModel(mesa.Model):
         outputs: tidy per-step DataFrames (collaborative, sites, groups, site_groups).
     """
 
-    def __init__(self, *, rng: Any = None, **parameters: Any) -> None:
-        scenario = parameters.pop("parameters", None)
+    def __init__(
+        self, *, rng: Any = None, parameters: Scenario | None = None, **overrides: Any
+    ) -> None:
+        scenario = parameters
         if scenario is None:
-            scenario = validate(parameters, "model parameters")
-        elif parameters:
-            scenario = scenario.with_overrides(parameters)
+            scenario = validate(overrides, "model parameters")
+        elif overrides:
+            scenario = scenario.with_overrides(overrides)
         super().__init__(rng=rng)
         self.parameters: Scenario = scenario
         self._build()
@@ -122,10 +125,8 @@ class CoproductionModel(mesa.Model):
     # ------------------------------------------------------------------------------------------
     def _build(self) -> None:
         s = self.parameters
-        rng = self.rng
         self.group_names = [g.name for g in s.groups]
         self.aspect_names = list(s.aspects)
-        n_groups = len(s.groups)
         self.what_matters = priorities.normalise(
             [[g.what_matters[a] for a in s.aspects] for g in s.groups]
         )
@@ -134,7 +135,27 @@ class CoproductionModel(mesa.Model):
         self.group_reachability = np.array([g.reachability for g in s.groups])
         self.key_population = np.array([g.key_population for g in s.groups])
 
-        # Sites, and how many patients of each group each one has.
+        group_counts, provider_counts = self._build_sites()
+        self._build_patients(group_counts, provider_counts)
+        self._build_providers(provider_counts)
+        self._build_network(provider_counts, self.providers.site_bounds)
+        self.changes = Changes(self.providers.n, len(self.sites))
+        self.in_care_by_cell = self._count_in_care_by_cell()
+        self.quality = np.tile(self.baseline, (self.providers.n, 1))
+        self.value = care.value_delivered(self.quality, self.what_matters)
+        self.learning_session_weeks = _learning_session_weeks(s.support_weeks, s.learning_sessions)
+        # The calendar before the first week.
+        n_sites = len(self.sites)
+        self.site_phase = np.full(n_sites, crisis.Phase.BEFORE)
+        self.site_rung = np.full(n_sites, s.power_sharing)
+        self.site_support = np.full(n_sites, s.support_weeks > 0)
+        self.site_meeting = np.zeros(n_sites, dtype=bool)
+        self._build_agents()
+        self.teams.recruit(self)
+
+    def _build_sites(self) -> tuple[list[NDArray], NDArray]:
+        """Sites, and how many patients of each group and how many providers each has."""
+        s = self.parameters
         self.sites: list[Site] = []
         provider_counts, group_counts = [], []
         names = iter(s.site_names)
@@ -142,19 +163,22 @@ class CoproductionModel(mesa.Model):
             expected = np.array([spec.group_shares.get(g, 0.0) for g in self.group_names])
             for _ in range(spec.count):
                 self.sites.append(Site(len(self.sites), next(names), spec.name))
-                shares = site_shares(expected, s.share_variation, rng)
+                shares = site_shares(expected, s.share_variation, self.rng)
                 group_counts.append(allocate(spec.patients, shares))
                 provider_counts.append(spec.providers)
-        n_sites = len(self.sites)
         places = set(s.crisis_sites)
         self.crisis_hit = np.array(
             [not places or site.name in places or site.region in places for site in self.sites]
         )
-        provider_counts = np.asarray(provider_counts, dtype=np.int64)
-        provider_bounds = np.concatenate([[0], np.cumsum(provider_counts)])
-        n_providers = int(provider_bounds[-1])
+        self.patients_by_site_group = np.stack(group_counts).astype(float)
+        return group_counts, np.asarray(provider_counts, dtype=np.int64)
 
-        # Patients: sorted by site, provider, group; caseloads as equal as can be.
+    def _build_patients(self, group_counts: list[NDArray], provider_counts: NDArray) -> None:
+        """Patients sorted by site, provider and group; caseloads as equal as can be."""
+        s = self.parameters
+        rng = self.rng
+        n_groups = len(self.group_names)
+        provider_start = np.concatenate([[0], np.cumsum(provider_counts)])
         site_of, provider_of, group_of = [], [], []
         for site, counts in enumerate(group_counts):
             groups = np.repeat(np.arange(n_groups, dtype=np.int8), counts)
@@ -162,12 +186,11 @@ class CoproductionModel(mesa.Model):
             local = np.arange(groups.size) % provider_counts[site]
             order = np.lexsort((groups, local))
             site_of.append(np.full(groups.size, site, dtype=np.int32))
-            provider_of.append((local[order] + provider_bounds[site]).astype(np.int32))
+            provider_of.append((local[order] + provider_start[site]).astype(np.int32))
             group_of.append(groups[order])
         site_arr = np.concatenate(site_of)
         provider_arr = np.concatenate(provider_of)
         group_arr = np.concatenate(group_of)
-        n_patients = site_arr.size
         mean_trust = np.clip(
             s.initial_trust - np.array([g.trust_deficit for g in s.groups]), 0.02, 0.98
         )[group_arr]
@@ -182,69 +205,58 @@ class CoproductionModel(mesa.Model):
             cell=provider_arr * n_groups + group_arr.astype(np.int32),
             good=good.astype(np.float32),
             bad=bad.astype(np.float32),
-            in_care=rng.random(n_patients) < s.initial_retention,
-            representative=np.zeros(n_patients, dtype=bool),
+            in_care=rng.random(site_arr.size) < s.initial_retention,
+            representative=np.zeros(site_arr.size, dtype=bool),
             site_bounds=np.concatenate([[0], np.cumsum([c.sum() for c in group_counts])]),
         )
 
-        self.patients_by_site_group = np.stack(group_counts).astype(float)
-
-        # Providers.
+    def _build_providers(self, provider_counts: NDArray) -> None:
+        """Providers' stigma, regard and thresholds, and who sits on each site's team."""
+        s = self.parameters
+        rng = self.rng
+        n_groups, n_sites = len(self.group_names), len(self.sites)
+        n = int(provider_counts.sum())
+        bounds = np.concatenate([[0], np.cumsum(provider_counts)])
         stigma_mean = np.clip(
             s.initial_stigma * np.array([g.stigma_factor for g in s.groups]), 0, 1
         )
-        stigma = np.clip(rng.normal(stigma_mean, s.stigma_spread, (n_providers, n_groups)), 0, 1)
-        regard = np.clip(rng.normal(s.initial_regard, 0.1, n_providers), 0.02, 0.98)
+        stigma = np.clip(rng.normal(stigma_mean, s.stigma_spread, (n, n_groups)), 0, 1)
+        regard = np.clip(rng.normal(s.initial_regard, 0.1, n), 0.02, 0.98)
         regard_good, regard_bad = trust_mechanism.evidence_for(regard, s.trust_prior_strength)
-        threshold = np.clip(rng.normal(s.threshold_mean, s.threshold_sd, n_providers), 0, 1)
-        provider_site = np.repeat(np.arange(n_sites, dtype=np.int32), provider_counts)
-        on_team = np.zeros(n_providers, dtype=bool)
+        threshold = np.clip(rng.normal(s.threshold_mean, s.threshold_sd, n), 0, 1)
         team_staff = s.team_size - s.representative_seats - 1
         staff = np.stack(
             [
-                np.sort(
-                    provider_bounds[site]
-                    + rng.choice(provider_counts[site], team_staff, replace=False)
-                )
+                np.sort(bounds[site] + rng.choice(provider_counts[site], team_staff, replace=False))
                 for site in range(n_sites)
             ]
         )
+        on_team = np.zeros(n, dtype=bool)
         on_team[staff.ravel()] = True
         self.teams = Teams(staff, s.representative_seats, n_groups, len(self.aspect_names))
         self.providers = Providers(
-            site=provider_site,
+            site=np.repeat(np.arange(n_sites, dtype=np.int32), provider_counts),
             on_team=on_team,
             stigma=stigma,
             regard_good=regard_good,
             regard_bad=regard_bad,
             threshold=threshold,
-            site_bounds=provider_bounds,
+            site_bounds=bounds,
         )
-        self._build_network(provider_counts, provider_bounds)
-        self.changes = Changes(n_providers, n_sites)
-        self.in_care_by_cell = self._count_in_care_by_cell()
-        self.quality = np.tile(self.baseline, (n_providers, 1))
-        self.value = care.value_delivered(self.quality, self.what_matters)
-        self.learning_session_weeks = _learning_session_weeks(s.support_weeks, s.learning_sessions)
-        # The calendar before the first week.
-        self.site_phase = np.full(n_sites, crisis.Phase.BEFORE)
-        self.site_rung = np.full(n_sites, s.power_sharing)
-        self.site_support = np.full(n_sites, s.support_weeks > 0)
-        self.site_meeting = np.zeros(n_sites, dtype=bool)
 
-        # Mesa agents are views into the arrays. Collecting garbage during a
-        # million allocations only wastes time: no cycles are freed here.
+    def _build_agents(self) -> None:
+        """Mesa agents, as views into the arrays."""
+        # Collecting garbage during a million allocations only wastes time: they form no
+        # cycles to free.
         was_enabled = gc.isenabled()
         gc.disable()
         try:
-            self.managers = [Manager(self, site) for site in range(n_sites)]
-            self.provider_agents = [Provider(self, i) for i in range(n_providers)]
-            self.patient_agents = [Patient(self, i) for i in range(n_patients)]
+            self.managers = [Manager(self, site) for site in range(len(self.sites))]
+            self.provider_agents = [Provider(self, i) for i in range(self.providers.n)]
+            self.patient_agents = [Patient(self, i) for i in range(self.patients.n)]
         finally:
             if was_enabled:
                 gc.enable()
-
-        self.teams.recruit(self)
 
     def _build_network(self, counts: NDArray, bounds: NDArray) -> None:
         """Ties within sites (small world or complete) and across sites between team members.
@@ -578,6 +590,7 @@ def _model_signature() -> inspect.Signature:
     defaults = Scenario()
     params = [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
     params.append(inspect.Parameter("rng", inspect.Parameter.KEYWORD_ONLY, default=None))
+    params.append(inspect.Parameter("parameters", inspect.Parameter.KEYWORD_ONLY, default=None))
     for name, info in Scenario.model_fields.items():
         params.append(
             inspect.Parameter(

@@ -210,7 +210,7 @@ class Scenario(_Strict):
     contact_positivity: Share = Field(
         0.6, description="Share of team contacts that go well when psychological safety is nil."
     )
-    negative_contact_weight: Annotated[float, Field(ge=0.0, le=10.0)] = Field(
+    negative_contact_weight: Annotated[float, Field(ge=1.0, le=10.0)] = Field(
         2.0, description="How much more a bad contact moves stigma than a good one."
     )
     latitude_base: Share = Field(

@@ -59,7 +59,11 @@ def threshold_adopts(share: ArrayLike, threshold: ArrayLike) -> NDArray:
 def granovetter_equilibrium(
     mean: float, sd: float, start: float = 0.0, steps: int = 10_000
 ) -> float:
-    """First fixed point of F ← P(θ ≤ F) for θ ~ Normal(mean, sd) clipped to [0, 1]."""
+    """First fixed point of F ← P(θ ≤ F) for θ ~ Normal(mean, sd).
+
+    The model clips thresholds to [0, 1]; that changes P(θ ≤ F) only at F = 1, which a
+    cascade approaches but, with thresholds above 1 never met, does not reach.
+    """
     share = start
     for _ in range(steps):
         new = _normal_cdf(share, mean, sd) if sd > 0 else float(share >= mean)
