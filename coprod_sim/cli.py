@@ -111,9 +111,11 @@ def _print_summary(model, seed: int, elapsed: float) -> None:
     first, last = collab.iloc[0], collab.iloc[-1]
     s = model.parameters
     out_console.print(
-        f"[bold]{s.name}[/] · seed {seed} · {model.steps} weeks · {len(model.sites)} sites · "
-        f"{model.patients.n:,} patients · {model.providers.n:,} providers · "
-        f"ran in {elapsed:.2f} s"
+        f"[bold]{s.name}[/] · seed {seed} · {model.steps} weeks · ran in {elapsed:.2f} s"
+    )
+    out_console.print(
+        f"{len(model.sites)} sites · {model.patients.n:,} patients · "
+        f"{model.providers.n:,} providers"
     )
     table = Table(title="Collaborative", title_justify="left", header_style="bold")
     table.add_column("outcome")
