@@ -13,9 +13,10 @@ which staff had not thought of. The top complaints about Caribbean HIV care
 (confidentiality, waiting time, stigma) shape the aspects of care.
 
 What is assumed (no published figure exists): patients and providers per
-site, the group shares, each group's priorities over aspects of care, staff
-assumptions and baseline quality. They are illustrative and meant to be
-varied; see docs/ODD.md, section 6 (input data).
+site, the group shares, each group's priorities over aspects of care, its
+trust deficit, the stigma it meets (stigma_factor) and how easily staff reach
+its members (reachability), staff assumptions and baseline quality. They are
+illustrative and meant to be varied; see docs/ODD.md, section 6 (input data).
 """
 
 from __future__ import annotations

@@ -81,7 +81,8 @@ class Changes:
         slot and the team's providers start using it."""
         if self.scaled_week[change] < 0:
             self.scaled_week[change] = week
-            self.design_quality[change] = quality
+        # A team that retests a shared change and improves it improves it for everyone.
+        self.design_quality[change] = max(self.design_quality[change], quality)
         if change not in self.repertoire[site]:
             self.repertoire[site].add(change)
             pair = self.pair_site.size

@@ -2,8 +2,9 @@
 
 One step is one week. Each week, in order:
 
-1. the collaborative's calendar: crisis phase, external support, learning
-   session (teams take up each other's changes), team meetings;
+1. the calendar, per site: crisis phase, effective rung, external support,
+   whether the team meets; at a learning session teams take up each other's
+   changes (the first, in week 1, is where teams start: nothing is shared yet);
 2. team meetings (``teams.Teams.meet``): inclusion, voice, ideas, choice,
    feedback, contact;
 3. PDSA cycles that fall due; successful changes are scaled up;
@@ -261,25 +262,25 @@ class CoproductionModel(mesa.Model):
     def _build_network(self, counts: NDArray, bounds: NDArray) -> None:
         """Ties within sites (small world or complete) and across sites between team members.
 
-        Every graph draws its randomness from the model's generator.
+        Every graph draws its randomness from the model's generator. The ties are kept as
+        an edge array and a sparse adjacency matrix; ``provider_network`` gives them as a
+        networkx graph.
         """
         s = self.parameters
-        graph = nx.Graph()
-        graph.add_nodes_from(range(int(bounds[-1])))
-        for site, n in enumerate(counts):
-            n = int(n)
-            if s.provider_network == "complete":
-                local = nx.complete_graph(n)
+        parts = []
+        for site, n in enumerate(counts.tolist()):
+            if s.provider_network == "complete" or (
+                s.within_site_ties > 0 and n <= s.within_site_ties + 1
+            ):
+                local = np.column_stack(np.triu_indices(n, 1))
             elif s.within_site_ties == 0:
-                local = nx.empty_graph(n)
-            elif n <= s.within_site_ties + 1:
-                local = nx.complete_graph(n)
+                local = np.empty((0, 2), dtype=np.int64)
             else:
-                local = nx.watts_strogatz_graph(
+                graph = nx.watts_strogatz_graph(
                     n, s.within_site_ties, s.rewiring, seed=self._nx_seed()
                 )
-            offset = int(bounds[site])
-            graph.add_edges_from((u + offset, v + offset) for u, v in local.edges())
+                local = np.array(graph.edges(), dtype=np.int64).reshape(-1, 2)
+            parts.append(local + bounds[site])
         team_members = np.flatnonzero(self.providers.on_team)
         team_site = self.providers.site[team_members]
         if s.cross_site_ties > 0 and len(self.sites) > 1:
@@ -288,20 +289,33 @@ class CoproductionModel(mesa.Model):
                 partners = self.rng.choice(
                     others, size=min(s.cross_site_ties, others.size), replace=False
                 )
-                graph.add_edges_from((int(member), int(p)) for p in partners)
-        for node in graph.nodes:
-            graph.nodes[node]["site"] = int(self.providers.site[node])
-            graph.nodes[node]["team"] = bool(self.providers.on_team[node])
-        self.provider_network = graph
-        edges = np.array(graph.edges(), dtype=np.int64).reshape(-1, 2)
-        self._edges = edges
+                parts.append(np.column_stack([np.full(partners.size, member), partners]))
+        edges = np.concatenate(parts).astype(np.int64) if parts else np.empty((0, 2), np.int64)
+        edges = np.unique(np.sort(edges, axis=1), axis=0)  # one tie per pair
         n = int(bounds[-1])
         rows = np.concatenate([edges[:, 0], edges[:, 1]])
         cols = np.concatenate([edges[:, 1], edges[:, 0]])
+        self._edges = edges
         self._adjacency = sparse.csr_array(
             (np.ones(rows.size, dtype=np.float32), (rows, cols)), shape=(n, n)
         )
         self._degree = np.bincount(rows, minlength=n).astype(float)
+        self._network: nx.Graph | None = None
+
+    @property
+    def provider_network(self) -> nx.Graph:
+        """Ties between providers as a networkx graph; nodes carry ``site`` and ``team``."""
+        if self._network is None:
+            graph = nx.Graph()
+            graph.add_nodes_from(
+                (i, {"site": int(site), "team": bool(team)})
+                for i, (site, team) in enumerate(
+                    zip(self.providers.site, self.providers.on_team, strict=True)
+                )
+            )
+            graph.add_edges_from(self._edges.tolist())
+            self._network = graph
+        return self._network
 
     def _nx_seed(self) -> int:
         return int(self.rng.integers(2**63 - 1))
@@ -385,8 +399,9 @@ class CoproductionModel(mesa.Model):
         self.changes.scale_up(change, site, self.steps, design_quality, span, users)
         return change
 
-    def start_test(self, team: int, idea: Idea, week: int) -> None:
-        """A team starts testing an idea (or, with no successes required, scales it up)."""
+    def start_test(self, team: int, idea: Idea, week: int) -> bool:
+        """A team starts testing an idea, or, with no successes required, scales it up
+        untested. Returns whether a test is now running."""
         s = self.parameters
         if idea.change >= 0:
             change = idea.change
@@ -399,8 +414,9 @@ class CoproductionModel(mesa.Model):
         test = Test(change, quality, due=week + s.pdsa_cycle_weeks)
         if s.pdsa_successes_to_scale == 0:
             self.scale_up(team, test, week)
-        else:
-            self.teams.tests[team].append(test)
+            return False
+        self.teams.tests[team].append(test)
+        return True
 
     def _advance_tests(self, week: int, active: NDArray[np.bool_]) -> None:
         """PDSA cycles that fall due at sites whose work goes on (not in crisis)."""

@@ -33,7 +33,8 @@ Columns (where they apply):
                                   their peak
 ``provider_uptake``               share of (provider, adopted change) pairs in use
 ``distinct_changes``              different changes scaled up anywhere (collaborative)
-``ideas_tested``                  ideas that entered PDSA testing (collaborative)
+``ideas_tested``                  changes registered: new ideas that entered PDSA testing
+                                  and changes introduced directly (collaborative)
 ``representatives``               representatives holding a seat now
 ``representative_trust``          their mean trust in providers
 ``reps_attending``, ``reps_heard``  representatives attending, and heard, at the last meeting
@@ -107,6 +108,14 @@ def _ratio(numerator: NDArray, denominator: NDArray) -> NDArray:
         out=np.zeros(np.broadcast(numerator, denominator).shape),
         where=denominator > 0,
     )
+
+
+def _most_severe(phases: NDArray) -> str:
+    """'crisis' if any site is in crisis, else 'recovery' if any recovers, else 'before'."""
+    for severe in (Phase.CRISIS, Phase.RECOVERY):
+        if np.any(phases == severe):
+            return PHASES[severe]
+    return PHASES[Phase.BEFORE]
 
 
 def _gap(value: NDArray, present: NDArray) -> NDArray:
@@ -224,7 +233,7 @@ class Recorder:
         row = {
             "step": step,
             "week": step,
-            "phase": PHASES[int(phase.max())],
+            "phase": _most_severe(phase),
             "rung": int(rung.min()),
             "sites_in_crisis": int((phase == Phase.CRISIS).sum()),
             "support": bool(support.any()),

@@ -255,7 +255,9 @@ class Scenario(_Strict):
         "bass", description="Bass hazard (p + q·share) or Granovetter threshold."
     )
     external_influence: Share = Field(
-        0.03, description="Bass p: weekly adoption hazard from management push alone."
+        0.03,
+        description="Bass p: weekly adoption hazard from management push alone (per week, "
+        "not the per-year means of Bass-model meta-analyses).",
     )
     imitation: Annotated[float, Field(ge=0.0, le=5.0)] = Field(
         0.4, description="Bass q: weekly adoption hazard when all colleagues use the change."
@@ -279,7 +281,7 @@ class Scenario(_Strict):
 
     # --- sustainment ---
     decay_rate: Share = Field(
-        0.03, description="Weekly chance a provider drops a change nobody reinforces."
+        0.03, description="Weekly hazard that a provider drops a change nobody reinforces."
     )
     support_reinforcement: Share = Field(
         0.8, description="How much external support holds changes in place while it lasts."

@@ -54,7 +54,7 @@ class Idea:
     origin: Origin
     group: int = -1  # the proposer's patient group; -1 for staff
     change: int = -1  # an existing change, when taken up from another team
-    proposer: int = -1  # seat of the representative who proposed it
+    proposer: int = -1  # patient index of the representative who proposed it
 
 
 @dataclass
@@ -200,14 +200,15 @@ class Teams:
         staff_team = np.repeat(np.arange(len(self)), heard_staff)
         for team, aspect in zip(staff_team.tolist(), staff_aspects.tolist(), strict=True):
             self.backlog[team].append(Idea(aspect, Origin.STAFF))
-        for team, seat, group, aspect in zip(
+        heard_patients = reps[team_of, seat_of]
+        for team, patient, group, aspect in zip(
             team_of.tolist(),
-            seat_of.tolist(),
+            heard_patients.tolist(),
             heard_group.tolist(),
             rep_aspects.tolist(),
             strict=True,
         ):
-            self.backlog[team].append(Idea(aspect, Origin.PATIENT, group, proposer=seat))
+            self.backlog[team].append(Idea(aspect, Origin.PATIENT, group, proposer=patient))
         heard_views = np.zeros_like(self.patient_view)
         np.add.at(heard_views, team_of, model.what_matters[heard_group])
         self.patient_view, self.view_weight = priorities.update_patient_view(
@@ -215,24 +216,28 @@ class Teams:
         )
 
         # 4. choose what to test
-        acted = self.choose(model, week, rungs, meets)
+        acted_on = self.choose(model, week, rungs, meets)
 
-        # 5. the feedback loop: one experience per heard representative
+        # 5. the feedback loop: one experience for each representative heard, and for
+        # each whose earlier idea was taken up now (they may not have spoken today).
+        earlier = np.setdiff1d(acted_on, heard_patients)
+        contributors = np.concatenate([heard_patients, earlier])
         good, bad = feedback.contribution_experience(
-            acted[heard_reps],
-            rng.random(heard_group.size) < s.feedback_loop,
-            rng.random(heard_group.size),
+            np.isin(contributors, acted_on),
+            rng.random(contributors.size) < s.feedback_loop,
+            rng.random(contributors.size),
             s.acknowledgement,
         )
-        heard_patients = reps[heard_reps]
-        patients.good[heard_patients] += good
-        patients.bad[heard_patients] += s.negativity_bias * bad
+        patients.good[contributors] += good
+        patients.bad[contributors] += s.negativity_bias * bad
 
         # 6. contact between each team's providers and its representatives present
         self._contact(model, attends, rep_group, status, safety)
 
         # 7. representatives whose trust ran out leave
-        leave_chance = s.representative_leave_rate * (1 - patients.trust(rep)) ** 2
+        leave_chance = retention.leave_team_probability(
+            patients.trust(rep), s.representative_leave_rate
+        )
         self.release(model, seated & (rng.random(reps.shape) < leave_chance))
 
         # The record of the last meeting, for the teams that met.
@@ -244,16 +249,18 @@ class Teams:
 
     def choose(
         self, model: CoproductionModel, week: int, rungs: NDArray, meets: NDArray[np.bool_]
-    ) -> NDArray[np.bool_]:
+    ) -> NDArray[np.int64]:
         """Each meeting team starts tests while it has capacity and can agree. Returns the
-        (team × seat) mask of representatives whose idea was taken up."""
+        patient indices of the representatives whose ideas were taken up."""
         s = model.parameters
         omega = power.patient_input_weight(rungs)
         scores = priorities.score(
             model.staff_view, self.patient_view, omega[:, None], model.site_quality()
         )
+        # No disagreement before patients have said anything: there is nothing to weigh.
         disagree = priorities.disagreement(model.staff_view, self.patient_view)
-        acted = np.zeros(self.representatives.shape, dtype=bool)
+        disagree *= (self.view_weight > 0)[:, None]
+        acted_on: list[int] = []
         for team in np.flatnonzero(meets):
             backlog, tests = self.backlog[team], self.tests[team]
             if not backlog:
@@ -261,7 +268,8 @@ class Teams:
             score = scores[team].tolist()
             # Tied ideas (same aspect) are taken in random order, not staff first.
             backlog[:] = [backlog[i] for i in model.rng.permutation(len(backlog))]
-            while len(tests) < s.pdsa_capacity:
+            started = 0  # untested scale-ups (no successes required) count toward capacity
+            while len(tests) + started < s.pdsa_capacity:
                 testing = {model.changes.aspect[t.change] for t in tests}
                 options = [i for i, idea in enumerate(backlog) if idea.aspect not in testing]
                 if not options:
@@ -276,13 +284,13 @@ class Teams:
                 if model.rng.random() >= agree:
                     break  # deliberation goes on at the next meeting
                 backlog.pop(best)
-                model.start_test(team, idea, week)
+                started += not model.start_test(team, idea, week)
                 if idea.proposer >= 0:
-                    acted[team, idea.proposer] = True
+                    acted_on.append(idea.proposer)
             # Keep the most promising ideas; the rest are forgotten.
             backlog.sort(key=lambda i: -score[i.aspect])
             del backlog[s.backlog_limit :]
-        return acted
+        return np.asarray(acted_on, dtype=np.int64)
 
     def _contact(
         self,

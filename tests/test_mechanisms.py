@@ -195,7 +195,7 @@ def test_contact_moves_stigma_the_right_way_and_keeps_it_in_range(x, epsilon, mu
     assert np.all(after[good] <= x[good])  # a good contact never raises stigma
     assert np.all(after[~good] >= x[~good])  # a bad one never lowers it
     assert np.all((after >= 0) & (after <= 1))
-    closed = x >= epsilon  # outside the latitude a good contact changes nothing
+    closed = x > epsilon  # outside the latitude a good contact changes nothing
     np.testing.assert_array_equal(after[good & closed], x[good & closed])
 
 

@@ -69,8 +69,9 @@ def test_bass_submodel_converges_to_the_closed_form(p: float, q: float) -> None:
 
 
 def one_clinic(n_providers: int, seed: int, **overrides: object) -> CoproductionModel:
-    """One site whose providers are all colleagues (complete network), no patient voice,
-    no decay, no attitude exchange: the special case of the uptake reductions."""
+    """One site whose providers are all colleagues (complete network), no team ideas, no
+    patient voice, no decay, no attitude exchange: the special case of the uptake
+    reductions."""
     general = load_scenario("careqic").groups[0].model_dump()
     sites = [
         {
@@ -90,6 +91,7 @@ def one_clinic(n_providers: int, seed: int, **overrides: object) -> Coproduction
         "decay_rate": 0.0,
         "peer_rate": 0.0,
         "authority_support": 1.0,
+        "staff_voice": 0.0,  # no one proposes ideas: the introduced change is the only one
     }
     return CoproductionModel.from_scenario("careqic", rng=seed, **(settings | overrides))
 
@@ -106,11 +108,12 @@ def model_uptake(model: CoproductionModel, weeks: int) -> np.ndarray:
 
 def test_model_uptake_follows_the_bass_closed_form_for_small_weekly_hazards() -> None:
     # Weekly p = 0.01, q = 0.1: one-week steps are short against 1/(p+q), so the weekly
-    # process is close to the continuous closed form (tolerance 0.04: 400 providers, 4 runs).
+    # process stays within 0.03 of the continuous closed form; with the noise of the mean of
+    # four runs of 1,000 providers (one run strays by up to 0.04), the tolerance is 0.04.
     p, q = 0.01, 0.1
     shares = np.mean(
         [
-            model_uptake(one_clinic(400, seed, external_influence=p, imitation=q), 80)
+            model_uptake(one_clinic(1000, seed, external_influence=p, imitation=q), 80)
             for seed in range(4)
         ],
         axis=0,
@@ -122,13 +125,13 @@ def test_model_uptake_follows_the_bass_closed_form_for_small_weekly_hazards() ->
 def test_model_uptake_follows_discrete_bass_at_sultan_s_mean_coefficients() -> None:
     # Sultan, Farley & Lehmann (1990): mean p = 0.03, q = 0.38. In weekly steps the mean-field
     # share follows F' = F + (1 − F)(1 − e^{−(p + qF)}), the exact discrete-time Bass process.
-    # One run of 400 providers strays by up to 0.1 (the take-off week is random); the mean of
-    # eight runs stays within 0.04.
+    # One run of 1,000 providers strays by up to 0.08 (the take-off week is random); the
+    # mean of four runs stays within 0.04.
     p, q = 0.03, 0.38
     shares = np.mean(
         [
-            model_uptake(one_clinic(400, seed, external_influence=p, imitation=q), 40)
-            for seed in range(8)
+            model_uptake(one_clinic(1000, seed, external_influence=p, imitation=q), 40)
+            for seed in range(4)
         ],
         axis=0,
     )
@@ -200,5 +203,5 @@ def test_the_model_s_colleagues_form_deffuant_clusters() -> None:
 # --- contact → exponential decline toward the partner (Deffuant with a fixed partner) ----------
 def test_good_contact_within_latitude_is_a_deffuant_step_toward_zero() -> None:
     x = np.linspace(0.0, 1.0, 11)
-    after = contact.update(x, np.ones_like(x, dtype=bool), epsilon=1.01, mu=0.2, negative_weight=2)
+    after = contact.update(x, np.ones_like(x, dtype=bool), epsilon=1.0, mu=0.2, negative_weight=2)
     np.testing.assert_allclose(after, x * 0.8)

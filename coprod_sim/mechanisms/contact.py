@@ -13,9 +13,9 @@ Mechanism. Contact is attitude exchange under bounded confidence (see
 ``bounded_confidence``) with a partner whose own attitude is fixed: a
 representative of group g does not stigmatise g, so a good contact pulls the
 provider's stigma ``x`` toward 0, but only if the provider is open to the
-evidence, ``x < ε`` (the latitude of acceptance):
+evidence, ``x ≤ ε`` (the latitude of acceptance):
 
-    good contact:  x ← x − μ·x                  if x < ε
+    good contact:  x ← x − μ·x                  if x ≤ ε
     bad contact:   x ← x + min(1, w·μ)·(1 − x)   (Barlow's asymmetry, w ≥ 1)
 
 Allport's conditions enter where the literature places them:
@@ -74,6 +74,6 @@ def update(
     """Stigma after one contact each (``good`` True for a good contact, False for a bad one)."""
     x = np.asarray(stigma, dtype=float)
     good = np.asarray(good, dtype=bool)
-    lowered = np.where(x < epsilon, x - mu * x, x)
+    lowered = np.where(x <= epsilon, x - mu * x, x)
     raised = x + min(1.0, negative_weight * mu) * (1.0 - x)
     return np.where(good, lowered, raised)

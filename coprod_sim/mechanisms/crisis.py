@@ -12,8 +12,10 @@ From ``crisis_week`` for ``crisis_duration`` weeks the sites it hits
 * decisions fall to the bottom rung (``power.COMMAND_AND_CONTROL``) and the
   improvement team does not meet, so no one is heard and no change is tested;
 * visits are strained: P(good) is multiplied by (1 − crisis_strain);
-* external support stops and changes erode faster: their abandonment hazard is
-  multiplied by (1 + crisis_pressure).
+* external support is suspended (it resumes afterwards if the support period
+  has not ended), management stops pushing changes (the Bass p is 0 there;
+  threshold uptake, purely social, goes on), and changes erode faster: their
+  abandonment hazard is multiplied by (1 + crisis_pressure).
 
 Afterwards the site recovers. A ``coproduced`` recovery returns to the
 scenario's rung; a ``top_down`` one stays at ``power.TOP_DOWN`` (informing),

@@ -10,13 +10,16 @@ Each contribution a representative makes in a meeting becomes one experience
 for that representative's trust (see ``trust``). The team reports back with
 probability ``feedback_loop``:
 
-    =============  ==============================  ==========================
-                   reported back                   not reported back
-    =============  ==============================  ==========================
-    acted on       good                            none (they never hear)
-    not acted on   good with prob. acknowledgement none or bad:
-                                                   bad (input into a void)
-    =============  ==============================  ==========================
+    =============  ===============================  ===========================
+                   reported back                    not reported back
+    =============  ===============================  ===========================
+    acted on       good                             none (they never hear)
+    not acted on   good with prob. acknowledgement, bad (input into a void)
+                   otherwise none
+    =============  ===============================  ===========================
+
+A representative whose idea from an earlier meeting is taken up counts as a
+contributor at the meeting that takes it up.
 """
 
 from __future__ import annotations

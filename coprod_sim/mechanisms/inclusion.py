@@ -13,8 +13,9 @@ Spirakis 2006 weighted sampling: keep the largest u^(1/w)).
 
 Deliberate: empty seats go first to groups not yet represented, key
 populations before others; among those, groups are taken in a random order
-weighted by how many of the site's patients they count (so across sites every
-key population gets its seats). Seats go round robin over the groups in that
+weighted by how many candidates (patients in care, not yet seated) they count
+at the site, so across sites every key population gets its seats. Seats go
+round robin over the groups in that
 order; within a group the representative is drawn with probability
 proportional to trust (those willing to serve).
 """

@@ -13,6 +13,15 @@ trust (½) each hazard equals its base rate:
     returning to care, per week h_back = 2·return_rate·trust
 
 Felt stigma acts through trust: stigmatising visits are bad experiences.
+
+Representatives leave their seat on the team (DOMAIN.md: ignored input
+erodes trust and representatives drop out) with a chance per meeting that
+grows as their trust runs out, an assumed quadratic form that keeps
+representatives who trust the team:
+
+    P(leave the team) = representative_leave_rate · (1 − trust)²
+
+A representative who leaves care also leaves the team.
 """
 
 from __future__ import annotations
@@ -34,3 +43,8 @@ def dropout_hazard(trust: ArrayLike, rate: float) -> NDArray:
 def return_hazard(trust: ArrayLike, rate: float) -> NDArray:
     """h_back = 2·rate·trust."""
     return 2.0 * rate * np.asarray(trust)
+
+
+def leave_team_probability(trust: ArrayLike, rate: float) -> NDArray:
+    """P(leave the team at a meeting) = rate·(1 − trust)²."""
+    return rate * (1.0 - np.asarray(trust)) ** 2
