@@ -77,8 +77,7 @@ SITE_GROUP_SUMS = (
     "representatives",
     "reps_heard",
 )
-SITE_SUMS = (
-    "regard_sum",
+CHANGE_COUNTS = (
     "changes_adopted",
     "patient_originated",
     "staff_originated",
@@ -86,6 +85,10 @@ SITE_SUMS = (
     "patient_changes_in_use",
     "staff_changes_in_use",
     "sustained_changes",
+)
+SITE_SUMS = (
+    "regard_sum",
+    *CHANGE_COUNTS,
     "slots",
     "adopted_slots",
     "reps_seated",
@@ -377,18 +380,7 @@ class Recorder:
                 "value": flat(_ratio(total[..., _SG["value_sum"]], total[..., _SG["in_care"]])),
                 "equity_gap": flat(_gap(value_g, sg[..., _SG["in_care"]] > 0)),
                 "provider_stigma": flat((stigma_g * weights).sum(axis=-1)),
-                **{
-                    name: flat(site[..., _S[name]]).astype(np.int64)
-                    for name in (
-                        "changes_adopted",
-                        "patient_originated",
-                        "staff_originated",
-                        "changes_in_use",
-                        "patient_changes_in_use",
-                        "staff_changes_in_use",
-                        "sustained_changes",
-                    )
-                },
+                **{name: flat(site[..., _S[name]]).astype(np.int64) for name in CHANGE_COUNTS},
                 "provider_uptake": flat(
                     _ratio(site[..., _S["adopted_slots"]], site[..., _S["slots"]])
                 ),

@@ -106,18 +106,23 @@ def model_uptake(model: CoproductionModel, weeks: int) -> np.ndarray:
     return np.array(shares)
 
 
+def mean_uptake(p: float, q: float, weeks: int, runs: int = 4) -> np.ndarray:
+    """Mean share using an introduced change, over runs of one clinic of 1,000 providers."""
+    return np.mean(
+        [
+            model_uptake(one_clinic(1000, seed, external_influence=p, imitation=q), weeks)
+            for seed in range(runs)
+        ],
+        axis=0,
+    )
+
+
 def test_model_uptake_follows_the_bass_closed_form_for_small_weekly_hazards() -> None:
     # Weekly p = 0.01, q = 0.1: one-week steps are short against 1/(p+q), so the weekly
     # process stays within 0.03 of the continuous closed form; with the noise of the mean of
     # four runs of 1,000 providers (one run strays by up to 0.04), the tolerance is 0.04.
     p, q = 0.01, 0.1
-    shares = np.mean(
-        [
-            model_uptake(one_clinic(1000, seed, external_influence=p, imitation=q), 80)
-            for seed in range(4)
-        ],
-        axis=0,
-    )
+    shares = mean_uptake(p, q, weeks=80)
     t = np.arange(shares.size)
     assert np.max(np.abs(shares - uptake.bass_share(t, p, q))) < 0.04
 
@@ -128,13 +133,7 @@ def test_model_uptake_follows_discrete_bass_at_sultan_s_mean_coefficients() -> N
     # One run of 1,000 providers strays by up to 0.08 (the take-off week is random); the
     # mean of four runs stays within 0.04.
     p, q = 0.03, 0.38
-    shares = np.mean(
-        [
-            model_uptake(one_clinic(1000, seed, external_influence=p, imitation=q), 40)
-            for seed in range(4)
-        ],
-        axis=0,
-    )
+    shares = mean_uptake(p, q, weeks=40)
     expected = [0.0]
     for _ in range(40):
         f = expected[-1]

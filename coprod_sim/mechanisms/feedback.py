@@ -1,7 +1,7 @@
 """Closing (or not closing) the feedback loop after a representative speaks.
 
-Sources: Oxehealth (undated article on coproduction): "acknowledge and act on contributions, and keep
-people in the loop": it is not essential to act on every point, but everyone
+Sources: Oxehealth (undated article on coproduction): "acknowledge and act on
+contributions, and keep people in the loop": it is not essential to act on every point, but everyone
 must know their contributions are valued. Ocloo & Matthews (2016): people feel
 undervalued when they get no feedback. BMA patient liaison group (2022):
 trust is needed for, and a product of, coproduction.
