@@ -40,7 +40,7 @@ class Patient(mesa.Agent):
 
     @property
     def trust(self) -> float:
-        """Trust in providers, (r + 1)/(r + s + 2)."""
+        """Trust in providers, (r + 2a)/(r + s + 2), a the group's historical trust."""
         return float(self.model.patients.trust(self.index))
 
     @property
@@ -75,7 +75,7 @@ class Provider(mesa.Agent):
 
     @property
     def regard(self) -> float:
-        """Regard for (trust in) patients, (r + 1)/(r + s + 2)."""
+        """Regard for (trust in) patients, (r + 2a)/(r + s + 2), a = initial_regard."""
         return float(self.model.providers.regard(self.index))
 
     @property

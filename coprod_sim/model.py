@@ -192,13 +192,14 @@ class CoproductionModel(mesa.Model):
         site_arr = np.concatenate(site_of)
         provider_arr = np.concatenate(provider_of)
         group_arr = np.concatenate(group_of)
+        # A group's historical trust is both its members' base rate and their mean start.
         mean_trust = np.clip(
             s.initial_trust - np.array([g.trust_deficit for g in s.groups]), 0.02, 0.98
         )[group_arr]
         initial_trust = rng.beta(
             mean_trust * TRUST_CONCENTRATION, (1 - mean_trust) * TRUST_CONCENTRATION
         )
-        good, bad = trust_mechanism.evidence_for(initial_trust, s.trust_prior_strength)
+        good, bad = trust_mechanism.evidence_for(initial_trust, s.trust_prior_strength, mean_trust)
         self.patients = Patients(
             site=site_arr,
             provider=provider_arr,
@@ -206,6 +207,7 @@ class CoproductionModel(mesa.Model):
             cell=provider_arr * n_groups + group_arr.astype(np.int32),
             good=good.astype(np.float32),
             bad=bad.astype(np.float32),
+            base_rate=mean_trust.astype(np.float32),
             in_care=rng.random(site_arr.size) < s.initial_retention,
             representative=np.zeros(site_arr.size, dtype=bool),
             site_bounds=np.concatenate([[0], np.cumsum([c.sum() for c in group_counts])]),
@@ -223,7 +225,9 @@ class CoproductionModel(mesa.Model):
         )
         stigma = np.clip(rng.normal(stigma_mean, s.stigma_spread, (n, n_groups)), 0, 1)
         regard = np.clip(rng.normal(s.initial_regard, 0.1, n), 0.02, 0.98)
-        regard_good, regard_bad = trust_mechanism.evidence_for(regard, s.trust_prior_strength)
+        regard_good, regard_bad = trust_mechanism.evidence_for(
+            regard, s.trust_prior_strength, s.initial_regard
+        )
         threshold = np.clip(rng.normal(s.threshold_mean, s.threshold_sd, n), 0, 1)
         team_staff = s.team_size - s.representative_seats - 1
         staff = np.stack(
@@ -241,6 +245,7 @@ class CoproductionModel(mesa.Model):
             stigma=stigma,
             regard_good=regard_good,
             regard_bad=regard_bad,
+            regard_base_rate=s.initial_regard,
             threshold=threshold,
             site_bounds=bounds,
         )

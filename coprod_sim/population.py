@@ -26,6 +26,7 @@ class Patients:
     cell: NDArray[np.int32]  # provider * n_groups + group
     good: NDArray[np.float32]  # evidence for trust in providers (beta reputation r)
     bad: NDArray[np.float32]  # evidence against (s)
+    base_rate: NDArray[np.float32]  # trust before any evidence: the group's history (a)
     in_care: NDArray[np.bool_]
     representative: NDArray[np.bool_]
     site_bounds: NDArray[np.int64]  # patients of site k are [bounds[k], bounds[k+1])
@@ -52,8 +53,10 @@ class Patients:
         return out
 
     def trust(self, index: NDArray | slice = slice(None)) -> NDArray[np.float32]:
-        """Expected trust in providers, (r + 1)/(r + s + 2)."""
-        return trust_mechanism.expected_trust(self.good[index], self.bad[index])
+        """Expected trust in providers, (r + 2a)/(r + s + 2)."""
+        return trust_mechanism.expected_trust(
+            self.good[index], self.bad[index], self.base_rate[index]
+        )
 
     def at_site(self, site: int) -> slice:
         return slice(int(self.site_bounds[site]), int(self.site_bounds[site + 1]))
@@ -68,6 +71,7 @@ class Providers:
     stigma: NDArray[np.float64]  # (providers, groups), in [0, 1]
     regard_good: NDArray[np.float64]  # evidence for regard for patients
     regard_bad: NDArray[np.float64]
+    regard_base_rate: float  # regard before any evidence (a)
     threshold: NDArray[np.float64]  # Granovetter threshold
     site_bounds: NDArray[np.int64]
 
@@ -76,8 +80,10 @@ class Providers:
         return int(self.site.size)
 
     def regard(self, index: NDArray | slice = slice(None)) -> NDArray[np.float64]:
-        """Providers' regard for (trust in) patients, (r + 1)/(r + s + 2)."""
-        return trust_mechanism.expected_trust(self.regard_good[index], self.regard_bad[index])
+        """Providers' regard for (trust in) patients, (r + 2a)/(r + s + 2)."""
+        return trust_mechanism.expected_trust(
+            self.regard_good[index], self.regard_bad[index], self.regard_base_rate
+        )
 
     def at_site(self, site: int) -> slice:
         return slice(int(self.site_bounds[site]), int(self.site_bounds[site + 1]))

@@ -103,7 +103,8 @@ class Teams:
         self.dropped += leaving.sum(axis=1)
 
     def recruit(self, model: CoproductionModel, teams: NDArray[np.bool_] | None = None) -> None:
-        """Fill empty seats from each site's patients in care (``inclusion``)."""
+        """Invite patients in care to the empty seats (``inclusion``); those who accept sit.
+        A seat nobody accepted stays empty until the next meeting."""
         patients = model.patients
         convenience = model.parameters.inclusion == "convenience"
         vacant = (self.representatives == EMPTY).any(axis=1)
@@ -133,7 +134,8 @@ class Teams:
                     model.rng,
                 )
                 picks = inclusion.recruit_deliberate(group, trust, order, seats.size, model.rng)
-            chosen = candidates[picks]
+            # Who is asked follows the policy; who says yes follows their trust.
+            chosen = candidates[picks[inclusion.accepts(trust[picks], model.rng)]]
             self.representatives[site, seats[: chosen.size]] = chosen
             patients.representative[chosen] = True
 

@@ -842,3 +842,11 @@ def test_effective_rung_in_and_after_a_crisis(rung) -> None:
     assert coproduced[2] == rung  # coproduced recovery restores the rung
     assert top_down[2] <= coproduced[2]
     assert power.patient_input_weight(top_down[2]) <= power.patient_input_weight(coproduced[2])
+
+
+def test_accepting_a_seat_follows_trust() -> None:
+    # P(accept) = trust: 20,000 invitations at each level; tolerance 0.02 is > 5 standard errors.
+    rng = np.random.default_rng(3)
+    for level in (0.0, 0.2, 0.5, 0.9, 1.0):
+        rate = inclusion.accepts(np.full(20_000, level), rng).mean()
+        assert abs(rate - level) < 0.02

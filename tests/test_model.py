@@ -303,3 +303,11 @@ def test_mesa_solaraviz_accepts_the_model_and_its_parameters() -> None:
     )
     box, _ = solara.render(page, handle_error=False)
     assert box is not None
+
+
+def test_seats_stay_empty_where_trust_is_low() -> None:
+    # Invitees accept with probability equal to their trust: with little trust, fewer seats fill.
+    trusting = small_model(rng=1, initial_trust=0.9)
+    wary = small_model(rng=1, initial_trust=0.05)
+    seated = [(m.teams.representatives >= 0).sum() for m in (trusting, wary)]
+    assert seated[0] > seated[1]

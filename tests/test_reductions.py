@@ -39,8 +39,30 @@ def test_forgetting_discounts_evidence_geometrically() -> None:
         assert good[0] == pytest.approx((1 - memory**week) / (1 - memory), rel=1e-12)
 
 
+def test_base_rate_shifts_the_prior_and_forgetting_returns_to_it() -> None:
+    # E = (r + 2a)/(r + s + 2): no evidence gives the base rate; forgetting goes back to it.
+    for a in (0.1, 0.5, 0.8):
+        assert trust.expected_trust(0.0, 0.0, a) == pytest.approx(a)
+        good, bad = np.array([30.0]), np.array([2.0])
+        for _ in range(2000):
+            trust.update_evidence(good, bad, 0.0, 0.0, 0.95, 2.0)
+        assert trust.expected_trust(good, bad, a)[0] == pytest.approx(a, abs=1e-9)
+        r, s = trust.evidence_for(0.6, 6.0, a)
+        assert trust.expected_trust(r, s, a) == pytest.approx(0.6)
+
+
 def test_the_model_keeps_trust_as_beta_reputation() -> None:
-    model = CoproductionModel.from_scenario("careqic", rng=4, trust_memory=1.0, negativity_bias=1.0)
+    # The special case: base rate ½ (initial trust ½, no group deficit), no forgetting,
+    # no negativity bias.
+    groups = [g.model_dump() | {"trust_deficit": 0.0} for g in load_scenario("careqic").groups]
+    model = CoproductionModel.from_scenario(
+        "careqic",
+        rng=4,
+        trust_memory=1.0,
+        negativity_bias=1.0,
+        initial_trust=0.5,
+        groups=groups,
+    )
     before = model.patients.good + model.patients.bad
     model.run_for(10)
     p = model.patients

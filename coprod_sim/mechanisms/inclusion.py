@@ -15,9 +15,16 @@ Deliberate: empty seats go first to groups not yet represented, key
 populations before others; among those, groups are taken in a random order
 weighted by how many candidates (patients in care, not yet seated) they count
 at the site, so across sites every key population gets its seats. Seats go
-round robin over the groups in that
-order; within a group the representative is drawn with probability
-proportional to trust (those willing to serve).
+round robin over the groups in that order; within a group the representative
+is drawn with probability proportional to trust (those willing to serve).
+
+Either way, an invited patient accepts the seat with probability equal to
+their trust in providers; a seat nobody accepts stays empty until the next
+meeting. Trust is needed for coproduction (BMA patient liaison group 2022:
+marginalised groups have lost trust, and need safe spaces to feel
+comfortable contributing):
+
+    P(accept) = trust
 """
 
 from __future__ import annotations
@@ -91,3 +98,9 @@ def recruit_deliberate(
         taken[pick] = True
         turn += 1
     return np.asarray(chosen, dtype=np.intp)
+
+
+def accepts(trust: ArrayLike, rng: np.random.Generator) -> NDArray[np.bool_]:
+    """Whether each invited patient accepts a seat: P(accept) = trust."""
+    trust = np.asarray(trust, dtype=float)
+    return rng.random(trust.size) < trust

@@ -1,23 +1,30 @@
-"""Trust as beta reputation, with a negativity bias and forgetting.
+"""Trust as beta reputation, with a base rate, a negativity bias and forgetting.
 
-Equation (Jøsang & Ismail 2002, "The beta reputation system"): after ``r``
-good and ``s`` bad experiences, expected trust is
+Equation (Jøsang & Ismail 2002, "The beta reputation system"; the base rate
+as in Jøsang's subjective logic): after ``r`` good and ``s`` bad experiences,
+expected trust is
 
-    E = (r + 1) / (r + s + 2)
+    E = (r + 2a) / (r + s + 2)
 
-Each week the evidence is discounted and the new experiences added:
+where ``a`` is the base rate: what a person expects before any evidence of
+their own. For patients it is their group's trust in health care before the
+collaborative (marginalised groups have lost trust, BMA 2022); for providers,
+their initial regard for patients. Each week the evidence is discounted and
+the new experiences added:
 
     r ← φ·r + g            s ← φ·s + λ·b
 
 with ``g`` and ``b`` the good and bad experiences of the week (counts, or a
 fractional rating g + b = 1), ``φ`` the memory (Jøsang & Ismail's forgetting
 factor) and ``λ ≥ 1`` the negativity bias: trust is much easier to destroy
-than to create (Slovic 1993, "Perceived risk, trust, and democracy").
+than to create (Slovic 1993, "Perceived risk, trust, and democracy"). With
+no new experiences, forgetting takes trust back toward the base rate, not
+toward ½: history is not forgotten, only recent experience.
 
-Canonical reduction: with φ = 1 and λ = 1 this is exactly the beta
-reputation system.
+Canonical reduction: with a = ½, φ = 1 and λ = 1 this is exactly the beta
+reputation system, E = (r + 1)/(r + s + 2).
 
-The same function serves both directions of trust: patients' trust in
+The same functions serve both directions of trust: patients' trust in
 providers, and providers' regard for patients.
 """
 
@@ -27,10 +34,11 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 
-def expected_trust(good: ArrayLike, bad: ArrayLike) -> NDArray:
-    """E = (r + 1) / (r + s + 2)."""
+def expected_trust(good: ArrayLike, bad: ArrayLike, base_rate: ArrayLike = 0.5) -> NDArray:
+    """E = (r + 2a) / (r + s + 2); with a = ½, (r + 1)/(r + s + 2)."""
     good = np.asarray(good)
-    return (good + 1) / (good + np.asarray(bad) + 2)
+    prior = 2 * np.asarray(base_rate, dtype=good.dtype if good.dtype.kind == "f" else float)
+    return (good + prior) / (good + np.asarray(bad) + 2)
 
 
 def update_evidence(
@@ -52,13 +60,16 @@ def update_evidence(
         np.add(bad, np.multiply(new_bad, negativity_bias, dtype=bad.dtype), out=bad)
 
 
-def evidence_for(trust: ArrayLike, strength: float) -> tuple[NDArray, NDArray]:
+def evidence_for(
+    trust: ArrayLike, strength: float, base_rate: ArrayLike = 0.5
+) -> tuple[NDArray, NDArray]:
     """Good and bad evidence (r, s) with r + s = ``strength`` whose expected trust is ``trust``.
 
-    From E = (r + 1)/(r + s + 2): r = E·(k + 2) − 1, s = k − r, with ``trust``
-    clipped to the range such evidence can express, [1/(k+2), (k+1)/(k+2)].
+    From E = (r + 2a)/(r + s + 2): r = E·(k + 2) − 2a, s = k − r, with ``trust``
+    clipped to the range such evidence can express, [2a/(k+2), (k+2a)/(k+2)].
     """
     k = float(strength)
-    t = np.clip(np.asarray(trust, dtype=float), 1 / (k + 2), (k + 1) / (k + 2))
-    good = t * (k + 2) - 1
+    a = np.asarray(base_rate, dtype=float)
+    t = np.clip(np.asarray(trust, dtype=float), 2 * a / (k + 2), (k + 2 * a) / (k + 2))
+    good = t * (k + 2) - 2 * a
     return good, k - good
