@@ -10,6 +10,7 @@ without a traceback and writes nothing.
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 from pathlib import Path
@@ -84,7 +85,7 @@ def run(
 
     try:
         resolved = load_scenario(scenario, overrides or [])
-        out = out or Path("results") / f"{resolved.name}-seed{seed}"
+        out = out or Path("results") / f"{_slug(resolved.name)}-seed{seed}"
         check_out_dir(out, overwrite)
     except ScenarioError as error:
         raise _fail(error) from None
@@ -101,8 +102,16 @@ def run(
         write_results(model, out, seed, overwrite=overwrite)
     except ScenarioError as error:  # the folder changed while the model ran
         raise _fail(error) from None
+    except OSError as error:  # e.g. a full disk: nothing was left half-written
+        err_console.print(f"[bold red]error:[/] could not write results to {out}: {error}")
+        raise typer.Exit(1) from None
     _print_summary(model, seed, elapsed)
     out_console.print(f"results written to [bold]{out}[/]")
+
+
+def _slug(name: str) -> str:
+    """A folder name from a scenario name: 'small teams (v2)' -> 'small-teams-v2'."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-.") or "scenario"
 
 
 def _print_summary(model, seed: int, elapsed: float) -> None:

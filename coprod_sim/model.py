@@ -274,9 +274,10 @@ class CoproductionModel(mesa.Model):
         s = self.parameters
         parts = []
         for site, n in enumerate(counts.tolist()):
-            if s.provider_network == "complete" or (
-                s.within_site_ties > 0 and n <= s.within_site_ties + 1
-            ):
+            # A small world links each provider to k//2 neighbours on each side; a site
+            # too small for that ring is complete.
+            ring = 2 * (s.within_site_ties // 2)
+            if s.provider_network == "complete" or (ring > 0 and n <= ring + 1):
                 local = np.column_stack(np.triu_indices(n, 1))
             elif s.within_site_ties == 0:
                 local = np.empty((0, 2), dtype=np.int64)
@@ -390,6 +391,8 @@ class CoproductionModel(mesa.Model):
                 f"aspect {aspect!r} is not an aspect of care; aspects are: "
                 f"{', '.join(self.aspect_names)}"
             )
+        if not 0 <= design_quality <= 1:
+            raise ValueError(f"design_quality must be in [0, 1], got {design_quality}")
         if not 0 <= site < len(self.sites):
             raise ValueError(f"site {site} does not exist; sites are 0..{len(self.sites) - 1}")
         users = np.fromiter(users, dtype=np.int64)

@@ -32,6 +32,7 @@ Columns (where they apply):
 ``sustained_changes``             changes in use by at least half as many providers as at
                                   their peak
 ``provider_uptake``               share of (provider, adopted change) pairs in use
+``tests_running``                 PDSA tests in progress at the site (sites)
 ``distinct_changes``              different changes scaled up anywhere (collaborative)
 ``ideas_tested``                  changes registered: new ideas that entered PDSA testing
                                   and changes introduced directly (collaborative)
@@ -48,6 +49,11 @@ Columns (where they apply):
 ``sites_in_crisis``               sites in crisis this week (collaborative)
 ``meeting``                       whether the team (any team) met this week
 ================================  =========================================================
+
+A ratio whose denominator is 0 (a group with no patients at a site, no
+representative seated) is reported as 0, not NaN; weight by, or filter on, the
+count columns (``patients``, ``in_care``, ``representatives``) when averaging
+rows.
 """
 
 from __future__ import annotations

@@ -90,8 +90,11 @@ class Providers:
 
 
 def allocate(total: int, shares: NDArray) -> NDArray[np.int64]:
-    """Split ``total`` into integer counts proportional to ``shares`` (largest remainder)."""
-    exact = shares * total
+    """Split ``total`` into integer counts proportional to ``shares`` (largest remainder).
+
+    The counts always sum to ``total``, even when the shares sum to 1 only within tolerance.
+    """
+    exact = shares / shares.sum() * total
     counts = np.floor(exact).astype(np.int64)
     remainder = total - int(counts.sum())
     if remainder > 0:

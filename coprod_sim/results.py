@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import platform
 import shutil
 import sys
@@ -71,20 +72,39 @@ def provenance(model: CoproductionModel, seed: int | None, steps: int) -> dict[s
 
 
 def check_out_dir(out: Path, overwrite: bool) -> None:
-    """Refuse to write over earlier results unless asked to, before anything runs."""
+    """Refuse, before anything runs, a results folder that cannot or must not be written.
+
+    ``--overwrite`` replaces only an earlier run's results: a folder holding anything
+    else is never deleted.
+    """
+
+    def refuse(allowed: str) -> ScenarioError:
+        return ScenarioError([Problem("--out", str(out), allowed)])
+
+    if any(len(part.encode()) > 255 for part in out.parts):
+        raise refuse("has a folder name longer than 255 bytes")
+    resolved = out.resolve()
+    if resolved == Path.cwd().resolve() or resolved in Path.cwd().resolve().parents:
+        raise refuse("is the current folder or one above it; give a new or results folder")
     if out.exists() and not out.is_dir():
-        raise ScenarioError([Problem("--out", str(out), "is a file; give a folder")])
-    if out.is_dir() and any(out.iterdir()) and not overwrite:
-        raise ScenarioError(
-            [
-                Problem(
-                    "--out",
-                    str(out),
-                    "already holds files; choose another folder or pass --overwrite to "
-                    "replace them",
-                )
-            ]
-        )
+        raise refuse("is a file; give a folder")
+    existing = next(p for p in (resolved, *resolved.parents) if p.exists())
+    if not existing.is_dir():
+        raise refuse(f"cannot be created: {existing} is a file")
+    if not os.access(existing, os.W_OK):
+        raise refuse(f"cannot be written: no permission to write in {existing}")
+    if out.is_dir():
+        entries = sorted(p.name for p in out.iterdir())
+        foreign = [name for name in entries if name not in RESULT_FILES]
+        if foreign:
+            raise refuse(
+                f"holds files that are not coprod results ({', '.join(foreign[:3])}"
+                f"{', ...' if len(foreign) > 3 else ''}); choose another folder"
+            )
+        if entries and not overwrite:
+            raise refuse(
+                "already holds results; choose another folder or pass --overwrite to replace them"
+            )
 
 
 def write_results(
@@ -114,14 +134,29 @@ def write_results(
             model.parameters.support_weeks,
         )
         (staging / "run.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
-        if out.exists():
-            trash = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
-            out.rename(trash / out.name)
-            staging.rename(out)
-            shutil.rmtree(trash)
-        else:
-            staging.rename(out)
+        # mkdtemp makes the folder private (0700); results are for sharing, as umask allows.
+        umask = os.umask(0)
+        os.umask(umask)
+        staging.chmod(0o777 & ~umask)
+        _swap_into_place(staging, out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return out
+
+
+def _swap_into_place(staging: Path, out: Path) -> None:
+    """Move the finished folder to ``out``, replacing earlier results; on failure the
+    earlier results are put back."""
+    if not out.exists():
+        staging.rename(out)
+        return
+    trash = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
+    out.rename(trash / out.name)
+    try:
+        staging.rename(out)
+    except BaseException:
+        (trash / out.name).rename(out)
+        shutil.rmtree(trash, ignore_errors=True)
+        raise
+    shutil.rmtree(trash)

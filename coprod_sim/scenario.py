@@ -30,11 +30,14 @@ from coprod_sim.errors import Problem, ScenarioError, from_validation_error
 from coprod_sim.mechanisms.power import LADDER
 
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
-Weight = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
+Weight = Annotated[float, Field(ge=0.0, le=1e6, allow_inf_nan=False)]
 Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
 
 #: Tolerance for shares that must sum to 1.
 SHARE_TOLERANCE = 1e-6
+#: Size limits of a whole collaborative (array indices stay in 32 bits).
+MAX_PATIENTS = 100_000_000
+MAX_PROVIDERS = 10_000_000
 
 
 class _Strict(BaseModel):
@@ -79,7 +82,12 @@ class Scenario(_Strict):
     Time is in weeks: one model step is one week.
     """
 
-    name: str = Field("careqic", min_length=1, description="Scenario name.")
+    name: str = Field(
+        "careqic",
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9 _.&()-]*$",
+        max_length=80,
+        description="Scenario name: letters, digits, spaces and _ . & ( ) -.",
+    )
     description: str = Field("", description="What the scenario represents.")
 
     # --- structure ---
@@ -91,6 +99,7 @@ class Scenario(_Strict):
     groups: list[PatientGroup] = Field(
         default_factory=lambda: [PatientGroup(**g) for g in caribbean.careqic_groups()],
         min_length=1,
+        max_length=100,
         description="Patient groups.",
     )
     share_variation: Annotated[float, Field(ge=0.0, le=0.95)] = Field(
@@ -445,6 +454,33 @@ def consistency_problems(s: Scenario) -> list[Problem]:
     for i, name in enumerate(group_names):
         if name in group_names[:i]:
             problems.append(Problem(f"groups[{i}].name", name, "must be unique among groups"))
+    expanded = site_names(s.sites)
+    clashes = sorted({name for name in expanded if expanded.count(name) > 1})
+    if clashes:
+        problems.append(
+            Problem(
+                "sites",
+                clashes,
+                "gives two sites the same name (an entry of several sites numbers them, "
+                "e.g. 'Jamaica 1'); rename an entry",
+            )
+        )
+    if s.n_patients > MAX_PATIENTS:
+        problems.append(
+            Problem("sites", s.n_patients, f"patients in all must be <= {MAX_PATIENTS:,}")
+        )
+    if s.n_providers > MAX_PROVIDERS:
+        problems.append(
+            Problem("sites", s.n_providers, f"providers in all must be <= {MAX_PROVIDERS:,}")
+        )
+    if s.learning_sessions > s.support_weeks > 0:
+        problems.append(
+            Problem(
+                "learning_sessions",
+                s.learning_sessions,
+                f"must be <= support_weeks = {s.support_weeks} (at most one a week)",
+            )
+        )
     entry_names = [site.name for site in s.sites]
     for i, name in enumerate(entry_names):
         if name in entry_names[:i]:
@@ -560,7 +596,10 @@ def validate(data: Mapping[str, Any], source: str | None = None) -> Scenario:
 
 def parse_value(text: str) -> Any:
     """Read an override value as a TOML literal (``4``, ``0.3``, ``true``, ``"deliberate"``,
-    ``[1, 2]``); a bare word that is not TOML is taken as a string."""
+    ``[1, 2]``); a bare word that is not TOML is taken as a string, and ``none`` unsets an
+    optional field (``crisis_week=none``)."""
+    if text.strip().lower() == "none":
+        return None
     try:
         return tomllib.loads(f"v = {text}")["v"]
     except tomllib.TOMLDecodeError:
@@ -656,12 +695,17 @@ def _read_raw(name_or_path: str | Path, seen: tuple[str, ...] = ()) -> tuple[dic
         text = resources.files("coprod_sim.presets").joinpath(f"{text_name}.toml").read_text()
         base_dir = None
     elif path.suffix == ".toml" or path.exists():
-        source = str(path)
+        source = str(path.resolve())
         if not path.is_file():
             raise ScenarioError(
                 [Problem("scenario", text_name, "no such file; give a preset name or a TOML file")]
             )
-        text = path.read_text(encoding="utf-8")
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise ScenarioError(
+                [Problem("scenario", text_name, f"cannot be read as a UTF-8 TOML file ({error})")]
+            ) from None
         base_dir = path.parent
     else:
         raise ScenarioError(

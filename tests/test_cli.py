@@ -99,17 +99,62 @@ def test_a_bad_toml_file_is_refused(tmp_path: Path) -> None:
     assert "feedback_loop = 7" in result.stderr and "less than or equal to 1" in result.stderr
 
 
-def test_earlier_results_are_not_overwritten_unless_asked(tmp_path: Path) -> None:
+def test_earlier_results_are_replaced_only_when_asked(tmp_path: Path) -> None:
     out = tmp_path / "kept"
-    out.mkdir()
-    (out / "precious.csv").write_text("do not lose me")
-    result = coprod("run", *SMALL, "--steps", "2", "--out", str(out))
+    assert coprod("run", *SMALL, "--steps", "2", "--seed", "1", "--out", str(out)).exit_code == 0
+    before = (out / "run.json").read_text()
+    result = coprod("run", *SMALL, "--steps", "3", "--out", str(out))
     assert result.exit_code == 2 and "--overwrite" in result.stderr
-    assert [p.name for p in out.iterdir()] == ["precious.csv"]
-    result = coprod("run", *SMALL, "--steps", "2", "--out", str(out), "--overwrite")
+    assert (out / "run.json").read_text() == before
+    result = coprod("run", *SMALL, "--steps", "3", "--out", str(out), "--overwrite")
     assert result.exit_code == 0
     assert sorted(p.name for p in out.iterdir()) == sorted(RESULT_FILES)
-    assert not list(tmp_path.glob(".kept*"))  # no staging folder left behind
+    assert json.loads((out / "run.json").read_text())["steps"] == 3
+    assert not list(tmp_path.glob(".kept*"))  # no staging or old folder left behind
+
+
+def test_overwrite_never_deletes_files_that_are_not_results(tmp_path: Path) -> None:
+    out = tmp_path / "thesis"
+    out.mkdir()
+    (out / "chapter1.tex").write_text("do not lose me")
+    for flags in ((), ("--overwrite",)):
+        result = coprod("run", *SMALL, "--steps", "2", "--out", str(out), *flags)
+        assert result.exit_code == 2 and "not coprod results (chapter1.tex)" in result.stderr
+    assert [p.name for p in out.iterdir()] == ["chapter1.tex"]
+
+
+@pytest.mark.parametrize(
+    ("make_out", "message"),
+    [
+        (lambda tmp: tmp / "a-file" / "sub", "is a file"),
+        (lambda tmp: tmp / "a-file", "is a file; give a folder"),
+        (lambda tmp: Path("."), "current folder"),
+        (lambda tmp: tmp / ("x" * 300), "longer than 255 bytes"),
+    ],
+)
+def test_an_unusable_output_folder_is_refused_before_running(
+    tmp_path: Path, make_out, message
+) -> None:
+    (tmp_path / "a-file").write_text("")
+    result = coprod("run", *SMALL, "--steps", "2", "--out", str(make_out(tmp_path)))
+    assert result.exit_code == 2 and message in result.stderr
+    assert "Traceback" not in result.output + result.stderr
+
+
+def test_the_default_folder_is_a_safe_name_from_the_scenario(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = coprod("run", *SMALL, "--set", 'name="small teams (v2)"', "--steps", "1")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "results" / "small-teams-v2-seed0" / "run.json").exists()
+    result = coprod("run", *SMALL, "--set", 'name="../escape"', "--steps", "1")
+    assert result.exit_code == 2 and "name" in result.stderr
+
+
+def test_a_file_that_is_not_text_is_refused(tmp_path: Path) -> None:
+    binary = tmp_path / "binary.toml"
+    binary.write_bytes(b"\xff\xfe\x00 not text")
+    result = coprod("run", "--scenario", str(binary), "--out", str(tmp_path / "x"))
+    assert result.exit_code == 2 and "UTF-8" in result.stderr
 
 
 def test_the_installed_command_exits_2_on_bad_input(tmp_path: Path) -> None:

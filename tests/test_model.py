@@ -311,3 +311,20 @@ def test_seats_stay_empty_where_trust_is_low() -> None:
     wary = small_model(rng=1, initial_trust=0.05)
     seated = [(m.teams.representatives >= 0).sum() for m in (trusting, wary)]
     assert seated[0] > seated[1]
+
+
+def test_patient_counts_are_exact_when_shares_sum_to_one_within_tolerance() -> None:
+    from coprod_sim.population import allocate
+
+    counts = allocate(2_000_000, np.array([0.5000009, 0.5]))
+    assert counts.sum() == 2_000_000
+    model = small_model(share_variation=0.0)
+    assert model.patients.n == 540
+
+
+def test_team_members_lists_a_site_s_providers_and_representatives() -> None:
+    model = small_model(rng=3)
+    staff, reps = model.teams.members(0)
+    assert len(staff) == model.parameters.team_size - model.parameters.representative_seats - 1
+    assert all(model.providers.site[i] == 0 for i in staff)
+    assert all(model.patients.site[i] == 0 and model.patients.representative[i] for i in reps)

@@ -228,6 +228,31 @@ def test_invalid_toml_and_unknown_preset_are_clear(tmp_path: Path) -> None:
         load_scenario(tmp_path / "missing.toml")
 
 
+def test_none_unsets_an_optional_field() -> None:
+    assert load_scenario("crisis", ["crisis_week=none"]).crisis_week is None
+
+
+def test_extends_cycles_are_found_through_unnormalised_paths(tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "a.toml").write_text('extends = "sub/../a.toml"\n')
+    with pytest.raises(ScenarioError, match="cycle"):
+        load_scenario(tmp_path / "a.toml")
+
+
+def test_sites_may_not_share_a_name_after_numbering() -> None:
+    sites = [
+        {"name": "A", "count": 2, "patients": 50, "providers": 6, "group_shares": {"general": 1.0}},
+        {"name": "A 1", "patients": 50, "providers": 6, "group_shares": {"general": 1.0}},
+    ]
+    with pytest.raises(ScenarioError, match="same name"):
+        small_scenario(sites=sites)
+
+
+def test_more_learning_sessions_than_weeks_of_support_are_refused() -> None:
+    with pytest.raises(ScenarioError, match="at most one a week"):
+        small_scenario(support_weeks=2, learning_sessions=5)
+
+
 def test_bad_override_paths_are_refused() -> None:
     with pytest.raises(ScenarioError, match="no entry 'Atlantis'"):
         load_scenario("careqic", ["sites.Atlantis.patients=3"])
