@@ -49,6 +49,7 @@ class Changes:
         self.slot_change = np.empty(0, dtype=np.int32)
         self.adopted = np.empty(0, dtype=bool)
         self.abandoned = np.empty(0, dtype=bool)
+        self._arrays: tuple[NDArray, NDArray, NDArray] | None = None
 
     @property
     def open(self) -> np.ndarray:
@@ -66,6 +67,7 @@ class Changes:
         self.origin_site.append(site)
         self.design_quality.append(quality)
         self.scaled_week.append(-1)
+        self._arrays = None
         return len(self.aspect) - 1
 
     def scale_up(
@@ -83,6 +85,7 @@ class Changes:
             self.scaled_week[change] = week
         # A team that retests a shared change and improves it improves it for everyone.
         self.design_quality[change] = max(self.design_quality[change], quality)
+        self._arrays = None
         if change not in self.repertoire[site]:
             self.repertoire[site].add(change)
             pair = self.pair_site.size
@@ -106,12 +109,15 @@ class Changes:
 
     # --- views ----------------------------------------------------------------------------
     def arrays(self) -> tuple[NDArray, NDArray, NDArray]:
-        """Per-change aspect, design quality and origin, as arrays."""
-        return (
-            np.asarray(self.aspect, dtype=np.int64),
-            np.asarray(self.design_quality, dtype=float),
-            np.asarray(self.origin, dtype=np.int64),
-        )
+        """Per-change aspect, design quality and origin, as arrays (rebuilt only after a
+        change is added or scaled up, not at every call of the week)."""
+        if self._arrays is None:
+            self._arrays = (
+                np.asarray(self.aspect, dtype=np.int64),
+                np.asarray(self.design_quality, dtype=float),
+                np.asarray(self.origin, dtype=np.int64),
+            )
+        return self._arrays
 
     def colleague_share(self, adjacency: sparse.csr_array, degree: NDArray) -> NDArray:
         """For each slot, the share of the provider's colleagues (network neighbours,

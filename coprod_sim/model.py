@@ -153,6 +153,7 @@ class CoproductionModel(mesa.Model):
         self.site_meeting = np.zeros(n_sites, dtype=bool)
         self._build_agents()
         self.teams.recruit(self)
+        self.patient_trust = self.patients.trust()
 
     def _build_sites(self) -> tuple[list[NDArray], NDArray]:
         """Sites, and how many patients of each group and how many providers each has."""
@@ -575,8 +576,9 @@ class CoproductionModel(mesa.Model):
             s.negativity_bias,
         )
 
-        # Retention, with trust after this week's visits.
-        trust = p.trust()
+        # Retention, with trust after this week's visits (kept for the outputs: nothing
+        # changes the evidence again this week).
+        trust = self.patient_trust = p.trust()
         draw = self.rng.random(p.n, dtype=np.float32)
         leaves = p.in_care & (draw < retention.dropout_hazard(trust, s.dropout_rate))
         returns = ~p.in_care & (draw < retention.return_hazard(trust, s.return_rate))

@@ -163,7 +163,7 @@ class Recorder:
         sg[..., _SG["patients"]] = model.patients_by_site_group
         sg[..., _SG["in_care"]] = by_site(in_care)
         sg[..., _SG["trust_sum"]] = by_site(
-            p.sum_by_cell(p.trust(), pr.n * n_groups).reshape(pr.n, n_groups)
+            p.sum_by_cell(model.patient_trust, pr.n * n_groups).reshape(pr.n, n_groups)
         )
         sg[..., _SG["value_sum"]] = by_site(in_care * model.value)
         if visits is not None:
