@@ -43,6 +43,9 @@ Columns (where they apply):
 ``participation``                 share of seated representatives who attended the last
                                   meeting
 ``reps_dropped``                  representatives who have left their seat so far
+
+(The representatives' columns are also given per group in ``groups`` and
+``site_groups``.)
 ``phase``, ``rung``, ``support``  crisis phase, effective Arnstein rung, external support;
                                   for the collaborative: the most severe phase, the lowest
                                   rung, any site supported
@@ -81,7 +84,10 @@ SITE_GROUP_SUMS = (
     "stigma_sum",
     "providers",
     "representatives",
+    "reps_seated",
+    "reps_attending",
     "reps_heard",
+    "reps_dropped",
 )
 CHANGE_COUNTS = (
     "changes_adopted",
@@ -97,9 +103,6 @@ SITE_SUMS = (
     *CHANGE_COUNTS,
     "slots",
     "adopted_slots",
-    "reps_seated",
-    "reps_attending",
-    "reps_dropped",
     "tests_running",
     "reps_trust_sum",
 )
@@ -181,13 +184,13 @@ class Recorder:
             (np.nonzero(seated)[0], p.group[teams.representatives[seated]]),
             1,
         )
+        sg[..., _SG["reps_seated"]] = teams.seated_by_group
+        sg[..., _SG["reps_attending"]] = teams.attending_by_group
         sg[..., _SG["reps_heard"]] = teams.heard_by_group
+        sg[..., _SG["reps_dropped"]] = teams.dropped_by_group
         site[:, _S["reps_trust_sum"]] = np.where(
             seated, p.trust(np.where(seated, teams.representatives, 0)), 0.0
         ).sum(axis=1)
-        site[:, _S["reps_seated"]] = teams.seated
-        site[:, _S["reps_attending"]] = teams.attending
-        site[:, _S["reps_dropped"]] = teams.dropped
         site[:, _S["tests_running"]] = [len(t) for t in teams.tests]
         self._change_sums(model, site)
 
@@ -267,11 +270,11 @@ class Recorder:
             "provider_uptake": float(_ratio(sums[_S["adopted_slots"]], sums[_S["slots"]])),
             "representatives": int(reps),
             "representative_trust": float(_ratio(sums[_S["reps_trust_sum"]], reps)),
-            "reps_attending": int(sums[_S["reps_attending"]]),
+            "reps_attending": int(total[_SG["reps_attending"]]),
             "reps_heard": int(heard),
-            "voice_share": float(_ratio(heard, sums[_S["reps_attending"]])),
-            "participation": float(_ratio(sums[_S["reps_attending"]], sums[_S["reps_seated"]])),
-            "reps_dropped": int(sums[_S["reps_dropped"]]),
+            "voice_share": float(_ratio(heard, total[_SG["reps_attending"]])),
+            "participation": float(_ratio(total[_SG["reps_attending"]], total[_SG["reps_seated"]])),
+            "reps_dropped": int(total[_SG["reps_dropped"]]),
         }
         trust_g = _ratio(group[:, _SG["trust_sum"]], group[:, _SG["patients"]])
         retention_g = _ratio(group[:, _SG["in_care"]], group[:, _SG["patients"]])
@@ -347,7 +350,11 @@ class Recorder:
             "engagement": _ratio(col["attended"], col["scheduled"]),
             "provider_stigma": _ratio(col["stigma_sum"], col["providers"]),
             "representatives": col["representatives"].astype(np.int64),
+            "reps_attending": col["reps_attending"].astype(np.int64),
             "reps_heard": col["reps_heard"].astype(np.int64),
+            "voice_share": _ratio(col["reps_heard"], col["reps_attending"]),
+            "participation": _ratio(col["reps_attending"], col["reps_seated"]),
+            "reps_dropped": col["reps_dropped"].astype(np.int64),
         }
 
     def sites(self) -> pd.DataFrame:
@@ -361,7 +368,7 @@ class Recorder:
         weights = _ratio(sg[..., _SG["patients"]], total[..., _SG["patients"]][..., None])
         reps = total[..., _SG["representatives"]]
         heard = total[..., _SG["reps_heard"]]
-        attending = site[..., _S["reps_attending"]]
+        attending = total[..., _SG["reps_attending"]]
 
         def flat(a: NDArray) -> NDArray:
             return np.asarray(a).reshape(t * s)
@@ -396,8 +403,8 @@ class Recorder:
                 "reps_attending": flat(attending).astype(np.int64),
                 "reps_heard": flat(heard).astype(np.int64),
                 "voice_share": flat(_ratio(heard, attending)),
-                "participation": flat(_ratio(attending, site[..., _S["reps_seated"]])),
-                "reps_dropped": flat(site[..., _S["reps_dropped"]]).astype(np.int64),
+                "participation": flat(_ratio(attending, total[..., _SG["reps_seated"]])),
+                "reps_dropped": flat(total[..., _SG["reps_dropped"]]).astype(np.int64),
             }
         )
 

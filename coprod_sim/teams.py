@@ -79,10 +79,10 @@ class Teams:
         self.view_weight = np.zeros(n_teams)
         self.backlog: list[list[Idea]] = [[] for _ in range(n_teams)]
         self.tests: list[list[Test]] = [[] for _ in range(n_teams)]
-        self.dropped = np.zeros(n_teams, dtype=np.int64)
+        self.dropped_by_group = np.zeros((n_teams, n_groups), dtype=np.int64)
         # the last meeting, for outputs
-        self.seated = np.zeros(n_teams, dtype=np.int64)
-        self.attending = np.zeros(n_teams, dtype=np.int64)
+        self.seated_by_group = np.zeros((n_teams, n_groups), dtype=np.int64)
+        self.attending_by_group = np.zeros((n_teams, n_groups), dtype=np.int64)
         self.heard_by_group = np.zeros((n_teams, n_groups), dtype=np.int64)
         self.n_groups = n_groups
 
@@ -98,9 +98,10 @@ class Teams:
     def release(self, model: CoproductionModel, leaving: NDArray[np.bool_]) -> None:
         """Representatives flagged in the (team × seat) mask ``leaving`` give up their seats."""
         leaving = leaving & (self.representatives != EMPTY)
-        model.patients.representative[self.representatives[leaving]] = False
+        gone = self.representatives[leaving]
+        np.add.at(self.dropped_by_group, (np.nonzero(leaving)[0], model.patients.group[gone]), 1)
+        model.patients.representative[gone] = False
         self.representatives[leaving] = EMPTY
-        self.dropped += leaving.sum(axis=1)
 
     def recruit(self, model: CoproductionModel, teams: NDArray[np.bool_] | None = None) -> None:
         """Invite patients in care to the empty seats (``inclusion``); those who accept sit.
@@ -242,12 +243,16 @@ class Teams:
         )
         self.release(model, seated & (rng.random(reps.shape) < leave_chance))
 
-        # The record of the last meeting, for the teams that met.
-        heard_by_group = np.zeros((len(self), self.n_groups), dtype=np.int64)
-        np.add.at(heard_by_group, (team_of, heard_group), 1)
-        self.seated = np.where(meets, seated.sum(axis=1), self.seated)
-        self.attending = np.where(meets, attends.sum(axis=1), self.attending)
-        self.heard_by_group = np.where(meets[:, None], heard_by_group, self.heard_by_group)
+        # The record of the last meeting, by group, for the teams that met.
+        def by_group(mask: NDArray[np.bool_]) -> NDArray[np.int64]:
+            counts = np.zeros((len(self), self.n_groups), dtype=np.int64)
+            np.add.at(counts, (np.nonzero(mask)[0], rep_group[mask]), 1)
+            return counts
+
+        met = meets[:, None]
+        self.seated_by_group = np.where(met, by_group(seated), self.seated_by_group)
+        self.attending_by_group = np.where(met, by_group(attends), self.attending_by_group)
+        self.heard_by_group = np.where(met, by_group(heard_reps), self.heard_by_group)
 
     def choose(
         self, model: CoproductionModel, week: int, rungs: NDArray, meets: NDArray[np.bool_]

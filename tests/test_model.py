@@ -129,7 +129,7 @@ def test_levels_add_up(careqic_run: CoproductionModel) -> None:
     by_site = frames["sites"].groupby("step").sum(numeric_only=True)
     by_group = frames["groups"].groupby("step").sum(numeric_only=True)
     fine = frames["site_groups"].groupby("step").sum(numeric_only=True)
-    for column in ("in_care", "patients", "representatives"):
+    for column in ("in_care", "patients", "representatives", "reps_attending", "reps_dropped"):
         assert (by_site[column] == collab[column]).all()
         assert (by_group[column] == collab[column]).all()
         assert (fine[column] == collab[column]).all()
