@@ -28,13 +28,15 @@ class ScenarioError(ValueError):
     can mend a file in one pass.
     """
 
+    kind = "scenario"
+
     def __init__(self, problems: Sequence[Problem], source: str | None = None) -> None:
         self.problems = list(problems)
         self.source = source
         super().__init__(self.render())
 
     def render(self) -> str:
-        head = f"invalid scenario{f' ({self.source})' if self.source else ''}"
+        head = f"invalid {self.kind}{f' ({self.source})' if self.source else ''}"
         lines = [f"{head}: {len(self.problems)} problem(s)"]
         lines += [f"  - {p}" for p in self.problems]
         return "\n".join(lines)
@@ -57,7 +59,10 @@ def field_path(loc: Iterable[object]) -> str:
 
 
 def from_validation_error(
-    error: ValidationError, model_fields: dict[str, Sequence[str]], source: str | None = None
+    error: ValidationError,
+    model_fields: dict[str, Sequence[str]],
+    source: str | None = None,
+    error_class: type[ScenarioError] | None = None,
 ) -> ScenarioError:
     """Turn pydantic's errors into :class:`Problem`s a domain reader can act on.
 
@@ -87,4 +92,11 @@ def from_validation_error(
             message = message[len("Value error, ") :]
         message = message.replace("Input should be", "must be")
         problems.append(Problem(field_path(loc), value, message))
-    return ScenarioError(problems, source)
+    return (error_class or ScenarioError)(problems, source)
+
+
+
+class SpecError(ScenarioError):
+    """An experiment spec, or a results folder, that cannot be run; see :class:`ScenarioError`."""
+
+    kind = "experiment"

@@ -1,0 +1,384 @@
+"""The evaluator: runs an experiment's missing runs through an Executor, streaming to Parquet.
+
+Any :class:`concurrent.futures.Executor` will do:
+
+* ``local`` (the default): a process pool on all cores, with no set-up;
+* ``sequential``: in this process, one run after another, for debugging;
+* ``dask``: a Dask distributed cluster (``Client(address).get_executor()``).
+
+At most a few runs per worker are in flight, and finished runs are written in
+parts of ``flush_runs`` runs (or every ``flush_seconds``), so memory stays flat
+whatever the number of runs. A run that raises is retried ``retries`` times and
+then recorded in ``errors/`` while the sweep goes on. Ctrl-C stops cleanly:
+finished runs are written and the folder resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import time
+import traceback
+from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import pyarrow as pa
+from tqdm import tqdm
+
+from coprod_sim import __version__
+from coprod_sim.errors import Problem, SpecError
+from coprod_sim.experiments.seeds import replication_seed
+from coprod_sim.experiments.spec import Experiment
+from coprod_sim.experiments.store import ResultsFolder, header_for, rows_to_table
+from coprod_sim.scenario import Scenario
+
+ExecutorKind = Literal["local", "sequential", "dask"]
+
+
+@dataclass(frozen=True)
+class RunTask:
+    """Everything one run needs, small enough to send to a worker."""
+
+    ids: dict[str, Any]  # run_id, scenario_id, scenario, replication, seed
+    base: Scenario
+    values: dict[str, Any]  # factor values
+    steps: int
+    final: tuple[str, ...]
+    series: tuple[str, ...]
+    series_steps: tuple[int, ...]
+
+
+@dataclass
+class RunResult:
+    """What a worker sends back: the run's rows, or its error."""
+
+    run_id: str
+    row: dict[str, Any] | None = None
+    series: list[dict[str, Any]] = field(default_factory=list)
+    error: str | None = None
+    trace: str | None = None
+
+
+@dataclass
+class SweepSummary:
+    """How a sweep went."""
+
+    out: Path
+    planned: int
+    already_done: int
+    completed: int = 0
+    failed: int = 0
+    interrupted: bool = False
+    elapsed: float = 0.0
+    partial_files: list[str] = field(default_factory=list)
+    quarantined: list[str] = field(default_factory=list)
+
+    @property
+    def done(self) -> int:
+        return self.already_done + self.completed
+
+    @property
+    def missing(self) -> int:
+        return self.planned - self.done
+
+
+def execute(task: RunTask) -> RunResult:
+    """Run one scenario and keep its outcomes; an error is returned, not raised."""
+    from coprod_sim.model import CoproductionModel
+
+    run_id = task.ids["run_id"]
+    try:
+        scenario = task.base.with_overrides(task.values) if task.values else task.base
+        model = CoproductionModel.from_scenario(scenario, rng=task.ids["seed"])
+        model.run_for(task.steps)
+        frame = model.outputs.collaborative()
+    except Exception as error:  # a failing run is data: the sweep goes on
+        return RunResult(run_id, error=f"{type(error).__name__}: {error}", trace=_trace())
+    common = {**task.ids, **task.values}
+    last = frame.iloc[-1]
+    row = {**common, "version": __version__, **{k: _plain(last[k]) for k in task.final}}
+    series = [
+        {**common, "step": int(step), **{k: _plain(frame[k].iat[step]) for k in task.series}}
+        for step in task.series_steps
+    ]
+    return RunResult(run_id, row=row, series=series)
+
+
+def tasks(experiment: Experiment, skip: set[str] = frozenset()) -> Iterator[RunTask]:
+    """The experiment's runs, replication by replication, without those in ``skip``.
+
+    Replication-major order means an interrupted sweep already holds whole
+    replications of every point, which is what the analysis pairs on.
+    """
+    spec = experiment.spec
+    outcomes = spec.outcomes
+    for replication in range(spec.replications):
+        seed = replication_seed(spec.seed, replication)
+        for point in experiment.points:
+            run_id = f"{point.scenario_id}-r{replication:04d}"
+            if run_id in skip:
+                continue
+            yield RunTask(
+                ids={
+                    "run_id": run_id,
+                    "scenario_id": point.scenario_id,
+                    "scenario": point.label,
+                    "replication": replication,
+                    "seed": seed,
+                },
+                base=experiment.bases[point.label],
+                values=point.values,
+                steps=spec.steps,
+                final=tuple(outcomes.final),
+                series=tuple(outcomes.series),
+                series_steps=tuple(outcomes.series_steps),
+            )
+
+
+def manifest(experiment: Experiment) -> pa.Table:
+    """Every planned run with its identifiers and factor values."""
+    rows = [{**t.ids, **t.values} for t in tasks(experiment)]
+    return rows_to_table(rows)
+
+
+def design_table(experiment: Experiment) -> pa.Table | None:
+    """The raw SALib sample, one row per design point."""
+    if experiment.sample is None:
+        return None
+    columns = {"scenario_id": [p.scenario_id for p in experiment.points]}
+    for j, name in enumerate(experiment.factor_names):
+        columns[name] = experiment.sample[:, j].tolist()
+    return pa.table(columns)
+
+
+def run_experiment(
+    experiment: Experiment,
+    out: Path,
+    *,
+    executor: ExecutorKind = "local",
+    workers: int | None = None,
+    address: str | None = None,
+    progress: bool = False,
+    command: str | None = None,
+    flush_runs: int = 50,
+    flush_seconds: float = 30.0,
+) -> SweepSummary:
+    """Run whatever of ``experiment`` is missing from ``out``; see the module docstring.
+
+    Raises :class:`SpecError` (nothing written) if ``out`` holds another
+    experiment or is in use. Ctrl-C returns a summary with ``interrupted`` set.
+    """
+    header = header_for(experiment, command)
+    folder = ResultsFolder.open(
+        out, header, manifest(experiment), experiment.spec.to_toml(), design_table(experiment)
+    )
+    with folder:
+        done = folder.completed()
+        summary = SweepSummary(
+            out,
+            experiment.n_runs,
+            len(done),
+            partial_files=folder.housekeeping.partial_files,
+            quarantined=folder.housekeeping.quarantined,
+        )
+        todo = tasks(experiment, done)
+        if summary.missing == 0:
+            return summary
+        started = time.perf_counter()
+        with (
+            open_executor(executor, workers, address) as (pool, slots),
+            tqdm(
+                total=experiment.n_runs,
+                initial=len(done),
+                unit="run",
+                disable=not progress,
+                dynamic_ncols=True,
+            ) as bar,
+        ):
+            writer = _Writer(folder, flush_runs, flush_seconds)
+            try:
+                _drive(pool, slots, todo, experiment.spec.retries, writer, summary, bar)
+            except KeyboardInterrupt:
+                summary.interrupted = True
+            finally:
+                writer.flush()
+        summary.elapsed = time.perf_counter() - started
+        return summary
+
+
+def _drive(
+    pool: Executor,
+    slots: int,
+    todo: Iterator[RunTask],
+    retries: int,
+    writer: _Writer,
+    summary: SweepSummary,
+    bar: tqdm,
+) -> None:
+    """Keep ``slots`` runs in flight; record each as it finishes."""
+    pending: dict[Future, tuple[RunTask, int]] = {}
+
+    def submit(task: RunTask, attempt: int) -> None:
+        pending[pool.submit(execute, task)] = (task, attempt)
+
+    try:
+        for task in todo:
+            submit(task, 1)
+            if len(pending) < slots:
+                continue
+            for future, (task_done, attempt) in _finished(pending):
+                _record(future, task_done, attempt, retries, writer, summary, bar, submit)
+        while pending:
+            for future, (task_done, attempt) in _finished(pending):
+                _record(future, task_done, attempt, retries, writer, summary, bar, submit)
+    finally:
+        for future in pending:
+            future.cancel()
+
+
+def _finished(pending: dict[Future, tuple[RunTask, int]]) -> list[tuple[Future, tuple]]:
+    finished, _ = wait(list(pending), return_when=FIRST_COMPLETED)
+    return [(f, pending.pop(f)) for f in finished]
+
+
+def _record(future, task, attempt, retries, writer, summary, bar, submit) -> None:
+    try:
+        result = future.result()
+    except Exception as error:  # the worker, not the run, failed (e.g. a lost worker)
+        result = RunResult(task.ids["run_id"], error=f"{type(error).__name__}: {error}")
+    if result.error is None:
+        writer.add(result)
+        summary.completed += 1
+    else:
+        writer.add_error(task, attempt, result)
+        if attempt <= retries:
+            submit(task, attempt + 1)
+            return
+        summary.failed += 1
+    bar.update(1)
+    bar.set_postfix(done=summary.done, failed=summary.failed, refresh=False)
+
+
+class _Writer:
+    """Buffers finished runs and writes them in parts, by count or by time."""
+
+    def __init__(self, folder: ResultsFolder, every_runs: int, every_seconds: float) -> None:
+        self.folder, self.every_runs, self.every_seconds = folder, every_runs, every_seconds
+        self.runs: list[dict[str, Any]] = []
+        self.series: list[dict[str, Any]] = []
+        self.errors: list[dict[str, Any]] = []
+        self.last = time.monotonic()
+
+    def add(self, result: RunResult) -> None:
+        self.runs.append(result.row)
+        self.series.extend(result.series)
+        self._maybe_flush()
+
+    def add_error(self, task: RunTask, attempt: int, result: RunResult) -> None:
+        self.errors.append(
+            {
+                **{k: task.ids[k] for k in ("run_id", "scenario_id", "replication", "seed")},
+                "attempt": attempt,
+                "error": result.error,
+                "traceback": result.trace or "",
+                "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            }
+        )
+        self._maybe_flush()
+
+    def _maybe_flush(self) -> None:
+        due = time.monotonic() - self.last >= self.every_seconds
+        if len(self.runs) + len(self.errors) >= self.every_runs or due:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.runs or self.errors:
+            # Ctrl-C must not cut a flush short: the rows would be lost.
+            with _deferred_interrupt():
+                self.folder.write(self.runs, self.series, self.errors)
+            self.runs, self.series, self.errors = [], [], []
+        self.last = time.monotonic()
+
+
+@contextlib.contextmanager
+def open_executor(
+    kind: ExecutorKind, workers: int | None = None, address: str | None = None
+) -> Iterator[tuple[Executor, int]]:
+    """An Executor of ``kind`` and how many runs to keep in flight on it."""
+    if kind == "sequential":
+        yield _SequentialExecutor(), 1
+        return
+    if kind == "local":
+        n = workers or os.cpu_count() or 1
+        pool = ProcessPoolExecutor(max_workers=n, initializer=_ignore_interrupts)
+        try:
+            yield pool, 2 * n
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+        return
+    if kind == "dask":
+        if not address:
+            raise SpecError([Problem("--address", None, "the dask executor needs tcp://HOST:PORT")])
+        from distributed import Client
+
+        try:
+            client = Client(address, timeout=10)
+        except (OSError, TimeoutError) as error:
+            raise SpecError(
+                [Problem("--address", address, f"no Dask scheduler answers there ({error})")]
+            ) from None
+        try:
+            n = workers or sum(client.nthreads().values()) or 1
+            yield client.get_executor(pure=False), 2 * n
+        finally:
+            client.close()
+        return
+    raise SpecError([Problem("--executor", kind, "must be one of: local, sequential, dask")])
+
+
+class _SequentialExecutor(Executor):
+    """Runs each task as it is submitted, in this process (debuggers and monkeypatches work)."""
+
+    def submit(self, fn, /, *args, **kwargs) -> Future:
+        future: Future = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except Exception as error:  # Ctrl-C is not caught: it stops the sweep
+            future.set_exception(error)
+        return future
+
+
+def _ignore_interrupts() -> None:
+    # Ctrl-C reaches the whole process group; the parent alone decides what to do.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@contextlib.contextmanager
+def _deferred_interrupt() -> Iterator[None]:
+    """Hold Ctrl-C until the block ends (only possible in the main thread)."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[object] = []
+    previous = signal.signal(signal.SIGINT, lambda *args: received.append(args))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if received:
+            raise KeyboardInterrupt
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars as Python numbers, so that rows build clean Arrow columns."""
+    return value.item() if hasattr(value, "item") else value
+
+
+def _trace() -> str:
+    return traceback.format_exc(limit=20)

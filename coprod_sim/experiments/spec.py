@@ -1,0 +1,382 @@
+"""Experiment specs: what to run, as a TOML file validated like a scenario.
+
+A spec names a base scenario (a preset or a TOML file) with fixed overrides,
+the factors to vary, a design that turns the factors into design points, the
+number of replications, the weeks to simulate and the outcomes to keep::
+
+    name = "power_x_inclusion"
+    scenario = "careqic"
+    replications = 20
+    steps = 78
+    seed = 1
+
+    [set]                      # fixed overrides, for every run
+    feedback = true
+
+    [factors]                  # factorial: a list of values per factor
+    power_sharing = [3, 4, 5, 6, 7]
+    inclusion = ["convenience", "deliberate"]
+
+    [design]
+    kind = "factorial"         # or "lhs", "sobol", "morris"
+
+    [outcomes]
+    final = ["patient_trust", "value", "equity_gap"]
+    series = ["patient_trust"]
+    series_steps = [0, 26, 52, 78]
+
+Sampling designs (``lhs``, ``sobol``, ``morris``) take a range per factor,
+``initial_trust = { low = 0.2, high = 0.8 }`` (``integer = true`` rounds it).
+Instead of one base scenario, ``[scenarios.NAME]`` tables (``scenario = ...``
+and an optional ``set``) name several, crossed with the factorial factors:
+that is how two designs are compared.
+
+:func:`resolve` checks everything before anything runs: unknown keys, empty
+factors, a design that cannot be built, unknown scenario fields, values a
+scenario refuses and outcomes the model does not report.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Self
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from coprod_sim import __version__
+from coprod_sim.errors import Problem, ScenarioError, SpecError, from_validation_error
+from coprod_sim.scenario import Scenario, load_scenario, preset_names
+
+# Outcomes kept when a spec does not say: the issue's headline quantities.
+DEFAULT_OUTCOMES = (
+    "patient_trust",
+    "provider_regard",
+    "retention",
+    "value",
+    "equity_gap",
+    "changes_adopted",
+    "patient_originated",
+    "staff_originated",
+    "sustained_changes",
+    "participation",
+    "voice_share",
+)
+MAX_RUNS = 10_000_000
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class FactorRange(_Strict):
+    """A factor sampled from ``[low, high]`` (a sampling design)."""
+
+    low: float
+    high: float
+    integer: bool = Field(False, description="Round sampled values to whole numbers.")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if not self.low < self.high:
+            raise ValueError(f"low = {self.low} must be below high = {self.high}")
+        return self
+
+
+class Design(_Strict):
+    """How factors become design points."""
+
+    kind: Literal["factorial", "lhs", "sobol", "morris"] = "factorial"
+    samples: int | None = Field(
+        None,
+        ge=1,
+        le=1_000_000,
+        description="lhs: points; sobol: base sample N (a power of 2); morris: trajectories.",
+    )
+    second_order: bool = Field(False, description="sobol: also estimate second-order indices.")
+    levels: int = Field(4, ge=2, le=1000, description="morris: grid levels per factor.")
+
+
+class Outcomes(_Strict):
+    """Model outputs to keep: the final week's values and series at chosen weeks."""
+
+    final: list[str] = Field(list(DEFAULT_OUTCOMES), min_length=1)
+    series: list[str] = []
+    series_steps: list[int] = []
+
+
+class ScenarioRef(_Strict):
+    """One named base scenario of a comparison."""
+
+    scenario: str = Field(min_length=1)
+    set: dict[str, Any] = {}
+
+
+class ExperimentSpec(_Strict):
+    """A whole experiment, as written in its TOML file."""
+
+    name: str = Field(min_length=1, max_length=80)
+    description: str = ""
+    scenario: str = Field("careqic", min_length=1)
+    set: dict[str, Any] = {}
+    scenarios: dict[str, ScenarioRef] = {}
+    factors: dict[str, Any] = {}
+    design: Design = Design()
+    replications: int = Field(10, ge=1, le=100_000)
+    steps: int = Field(78, ge=1, le=100_000)
+    seed: int = Field(0, ge=0, le=2**63 - 1)
+    retries: int = Field(0, ge=0, le=10, description="Extra attempts for a run that fails.")
+    outcomes: Outcomes = Outcomes()
+
+    def to_toml(self) -> str:
+        import tomli_w
+
+        # None means "not given" (e.g. design.samples), which TOML writes by leaving it out.
+        return tomli_w.dumps(self.model_dump(mode="json", exclude_none=True))
+
+
+_ALLOWED = {
+    "": tuple(ExperimentSpec.model_fields),
+    "design": tuple(Design.model_fields),
+    "outcomes": tuple(Outcomes.model_fields),
+}
+
+
+@dataclass(frozen=True)
+class Point:
+    """A design point: a base scenario and the factor values that override it."""
+
+    index: int
+    label: str
+    values: dict[str, Any]
+
+    @property
+    def scenario_id(self) -> str:
+        return f"s{self.index:05d}"
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """A resolved spec: base scenarios, design points and everything a run needs."""
+
+    spec: ExperimentSpec
+    source: str
+    bases: dict[str, Scenario]
+    points: list[Point]
+    sample: np.ndarray | None = None  # the SALib sample matrix (sampling designs)
+    problem: dict[str, Any] | None = None  # the SALib problem (sampling designs)
+    columns: tuple[str, ...] = field(default=())  # all numeric outputs of the model
+
+    @property
+    def factor_names(self) -> list[str]:
+        return list(self.spec.factors)
+
+    @property
+    def n_runs(self) -> int:
+        return len(self.points) * self.spec.replications
+
+    def fingerprint(self) -> str:
+        """A hash of everything that decides the results: spec, base scenarios, points, version.
+
+        A results folder belongs to one fingerprint; resuming with another is refused.
+        """
+        payload = {
+            "spec": self.spec.model_dump(mode="json"),
+            "bases": {label: base.to_toml() for label, base in self.bases.items()},
+            "points": [(p.label, p.values) for p in self.points],
+            "version": __version__,
+        }
+        text = json.dumps(payload, sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+def read_spec(path: str | Path) -> dict[str, Any]:
+    """Raw data of a spec file, or :class:`SpecError` naming the file."""
+    file = Path(path)
+    if not file.is_file():
+        raise SpecError([Problem("spec", str(path), "no such file; give an experiment TOML")])
+    try:
+        return tomllib.loads(file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as error:
+        raise SpecError([Problem("spec", str(path), f"cannot be read: {error}")]) from None
+    except tomllib.TOMLDecodeError as error:
+        raise SpecError([Problem("(file)", str(path), f"is not valid TOML: {error}")]) from None
+
+
+def parse_spec(data: dict[str, Any], source: str | None = None) -> ExperimentSpec:
+    """Validate raw data as an :class:`ExperimentSpec` (types and ranges only)."""
+    try:
+        return ExperimentSpec.model_validate(data)
+    except ValidationError as error:
+        raise from_validation_error(error, _ALLOWED, source, SpecError) from None
+
+
+def load_experiment(
+    path: str | Path,
+    *,
+    replications: int | None = None,
+    steps: int | None = None,
+    retries: int | None = None,
+) -> Experiment:
+    """Read, validate and resolve a spec file; command-line values replace the file's."""
+    data = read_spec(path)
+    for key, value in (("replications", replications), ("steps", steps), ("retries", retries)):
+        if value is not None:
+            data[key] = value
+    source = str(Path(path).resolve())
+    return resolve(parse_spec(data, source), source, base_dir=Path(path).parent)
+
+
+def resolve(spec: ExperimentSpec, source: str, base_dir: Path | None = None) -> Experiment:
+    """Check a spec against the model and build its design, or raise :class:`SpecError`.
+
+    Every problem found is reported at once; nothing has run or been written.
+    """
+    from coprod_sim.experiments.design import DesignError, build_design
+
+    problems: list[Problem] = []
+    refs = spec.scenarios or {"": ScenarioRef(scenario=spec.scenario)}
+    bases: dict[str, Scenario] = {}
+    for label, ref in refs.items():
+        where = f"scenarios.{label}" if spec.scenarios else "scenario"
+        try:
+            name = _scenario_path(ref.scenario, base_dir)
+            bases[label] = load_scenario(name, {**spec.set, **ref.set})
+        except ScenarioError as error:
+            problems += [
+                Problem(
+                    where if p.field == "scenario" else f"{where}: {p.field}", p.value, p.allowed
+                )
+                for p in error.problems
+            ]
+    if "" in bases:  # one base scenario: runs are labelled with its name
+        bases = {bases[""].name: bases[""]}
+    problems += _factor_problems(spec)
+    if problems:
+        raise SpecError(problems, source)
+
+    try:
+        values, sample, problem = build_design(spec)
+    except DesignError as error:
+        raise SpecError(error.problems, source) from None
+    points = [
+        Point(i, label, dict(point))
+        for i, (label, point) in enumerate((label, point) for label in bases for point in values)
+    ]
+    if len(points) * spec.replications > MAX_RUNS:
+        raise SpecError(
+            [
+                Problem(
+                    "replications",
+                    spec.replications,
+                    f"gives {len(points) * spec.replications:,} runs; at most {MAX_RUNS:,}",
+                )
+            ],
+            source,
+        )
+    problems += _point_problems(bases, points)
+    columns = _model_columns(next(iter(bases.values())))
+    problems += _outcome_problems(spec, columns)
+    if problems:
+        raise SpecError(problems, source)
+    return Experiment(spec, source, bases, points, sample, problem, columns)
+
+
+def _scenario_path(name: str, base_dir: Path | None) -> str | Path:
+    """A preset name as is; a file path relative to the spec's folder."""
+    if name in preset_names() or base_dir is None or not name.endswith(".toml"):
+        return name
+    return name if Path(name).is_absolute() else base_dir / name
+
+
+def _factor_problems(spec: ExperimentSpec) -> list[Problem]:
+    problems = []
+    sampling = spec.design.kind != "factorial"
+    if not spec.factors and (sampling or not spec.scenarios):
+        problems.append(
+            Problem("factors", {}, "empty; name at least one factor to vary (a scenario field)")
+        )
+    for name, value in spec.factors.items():
+        where = f"factors.{name}"
+        if sampling:
+            if not isinstance(value, dict):
+                problems.append(
+                    Problem(
+                        where,
+                        value,
+                        f"a {spec.design.kind} design needs a range, e.g. "
+                        "{ low = 0.2, high = 0.8 } (add integer = true for whole numbers)",
+                    )
+                )
+                continue
+            try:
+                FactorRange.model_validate(value)
+            except ValidationError as error:
+                for p in from_validation_error(
+                    error, {"": tuple(FactorRange.model_fields)}
+                ).problems:
+                    problems.append(Problem(f"{where}.{p.field}", p.value, p.allowed))
+        elif not isinstance(value, list) or not value:
+            problems.append(
+                Problem(where, value, "a factorial design needs a non-empty list of values")
+            )
+        elif len({json.dumps(v, sort_keys=True, default=str) for v in value}) < len(value):
+            problems.append(Problem(where, value, "values must be distinct"))
+    return problems
+
+
+def _point_problems(bases: dict[str, Scenario], points: list[Point]) -> list[Problem]:
+    """Build every point's scenario once, so a bad value fails now and not mid-sweep."""
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    for point in points:
+        try:
+            bases[point.label].with_overrides(point.values)
+        except ScenarioError as error:
+            for p in error.problems:
+                key = f"{p.field}: {p.allowed}"
+                if key in seen:
+                    continue
+                seen.add(key)
+                where = f"design point {point.scenario_id} ({_show_values(point.values)})"
+                problems.append(Problem(f"{where}: {p.field}", p.value, p.allowed))
+        if len(problems) >= 10:  # enough to act on; the rest are usually the same
+            break
+    return problems
+
+
+def _show_values(values: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in values.items()) or "base"
+
+
+def _model_columns(scenario: Scenario) -> tuple[str, ...]:
+    """The model's numeric collaborative outputs, read from a freshly built model."""
+    from coprod_sim.model import CoproductionModel
+
+    frame = CoproductionModel.from_scenario(scenario, rng=0).outputs.collaborative()
+    return tuple(c for c in frame.columns if c not in ("step", "week"))
+
+
+def _outcome_problems(spec: ExperimentSpec, columns: tuple[str, ...]) -> list[Problem]:
+    problems = []
+    allowed = f"not a model output; outputs are: {', '.join(columns)}"
+    for kind in ("final", "series"):
+        for name in getattr(spec.outcomes, kind):
+            if name not in columns:
+                problems.append(Problem(f"outcomes.{kind}", name, allowed))
+    for step in spec.outcomes.series_steps:
+        if not 0 <= step <= spec.steps:
+            problems.append(
+                Problem(
+                    "outcomes.series_steps", step, f"must be between 0 and steps = {spec.steps}"
+                )
+            )
+    if spec.outcomes.series and not spec.outcomes.series_steps:
+        problems.append(
+            Problem("outcomes.series_steps", [], "name the weeks at which to keep the series")
+        )
+    return problems

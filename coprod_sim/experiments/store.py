@@ -1,0 +1,307 @@
+"""A sweep's results folder: a header, a manifest of planned runs and Parquet parts.
+
+Layout::
+
+    DIR/experiment.json       what the experiment is (spec, fingerprint, provenance); written
+                              last when the folder is created, so its presence marks a folder
+                              that belongs to a sweep
+    DIR/spec.toml             the resolved spec (with command-line replacements)
+    DIR/manifest.parquet      every planned run: run_id, scenario_id, scenario, replication,
+                              seed and the factor values
+    DIR/design.parquet        the raw SALib sample (sampling designs), for the analysis
+    DIR/runs/part-*.parquet   one row per completed run: identifiers, factors, final outcomes
+    DIR/series/part-*.parquet one row per completed run and kept week
+    DIR/errors/part-*.parquet one row per failed attempt, with its error and traceback
+    DIR/quarantine/           parts that could not be read, kept for inspection
+
+Parts are written to ``*.tmp`` and renamed into place, and a flush writes its
+series part before its runs part, so a run counts as done only once its row is
+in a complete runs part. On opening an existing folder, leftover ``*.tmp`` files
+(a writer killed mid-write) are deleted, and unreadable parts and series parts
+without their runs part are moved to ``quarantine/``: their runs are run again,
+never counted twice. A lock file keeps two sweeps from writing one folder.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import json
+import os
+import platform
+import shutil
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from coprod_sim import __version__
+from coprod_sim.errors import Problem, SpecError
+
+EXPERIMENT_FILE = "experiment.json"
+SPEC_FILE = "spec.toml"
+MANIFEST_FILE = "manifest.parquet"
+DESIGN_FILE = "design.parquet"
+LOCK_FILE = ".lock"
+RUNS, SERIES, ERRORS, QUARANTINE = "runs", "series", "errors", "quarantine"
+# Columns every row carries, before the factors and outcomes.
+ID_COLUMNS = ("run_id", "scenario_id", "scenario", "replication", "seed")
+RESERVED = (*ID_COLUMNS, "step", "version")
+_OWN_FILES = {EXPERIMENT_FILE, SPEC_FILE, MANIFEST_FILE, DESIGN_FILE, LOCK_FILE}
+
+
+@dataclass
+class Housekeeping:
+    """What opening a folder found and cleaned up."""
+
+    partial_files: list[str] = field(default_factory=list)
+    quarantined: list[str] = field(default_factory=list)
+
+
+class ResultsFolder:
+    """An open, locked results folder. Use :meth:`open` and close it when done."""
+
+    def __init__(self, path: Path, header: dict[str, Any], lock: int) -> None:
+        self.path = path
+        self.header = header
+        self._lock = lock
+        self.housekeeping = Housekeeping()
+        self._next_part = 1 + max(
+            (_part_number(p) for sub in (RUNS, SERIES, ERRORS) for p in self._parts(sub)),
+            default=0,
+        )
+
+    # -- opening ---------------------------------------------------------------------------
+    @classmethod
+    def open(
+        cls,
+        path: Path,
+        header: dict[str, Any],
+        manifest: pa.Table,
+        spec_toml: str,
+        design: pa.Table | None = None,
+    ) -> ResultsFolder:
+        """Create ``path`` for a new experiment, or reopen it to resume the same one.
+
+        Raises :class:`SpecError` if the folder holds something else, or another
+        sweep is writing to it; nothing is written in that case.
+        """
+        check_folder(path, header)
+        path.mkdir(parents=True, exist_ok=True)
+        lock = os.open(path / LOCK_FILE, os.O_CREAT | os.O_RDWR, 0o644)
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(lock)
+            raise SpecError(
+                [Problem("--out", str(path), "another sweep is writing to this folder now")]
+            ) from None
+        existing = path / EXPERIMENT_FILE
+        if existing.exists():
+            header = json.loads(existing.read_text())
+        else:
+            _write_text(path / SPEC_FILE, spec_toml)
+            _write_table(path / MANIFEST_FILE, manifest)
+            if design is not None:
+                _write_table(path / DESIGN_FILE, design)
+            _write_text(path / EXPERIMENT_FILE, json.dumps(header, indent=2, default=str))
+        for sub in (RUNS, SERIES, ERRORS):
+            (path / sub).mkdir(exist_ok=True)
+        folder = cls(path, header, lock)
+        folder._tidy()
+        return folder
+
+    def close(self) -> None:
+        if self._lock >= 0:
+            fcntl.flock(self._lock, fcntl.LOCK_UN)
+            os.close(self._lock)
+            self._lock = -1
+
+    def __enter__(self) -> ResultsFolder:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- reading ---------------------------------------------------------------------------
+    def completed(self) -> set[str]:
+        """Run ids with a row in a complete runs part."""
+        done: set[str] = set()
+        for part in self._parts(RUNS):
+            done.update(pq.read_table(part, columns=["run_id"]).column("run_id").to_pylist())
+        return done
+
+    # -- writing ---------------------------------------------------------------------------
+    def write(
+        self,
+        runs: list[dict[str, Any]],
+        series: list[dict[str, Any]],
+        errors: list[dict[str, Any]],
+    ) -> None:
+        """Write one flush: series first, then runs (which marks the runs done), then errors."""
+        name = f"part-{self._next_part:06d}.parquet"
+        meta = {b"coprod_sim": json.dumps(self._provenance()).encode()}
+        for sub, rows in ((SERIES, series), (RUNS, runs), (ERRORS, errors)):
+            if rows:
+                table = rows_to_table(rows).replace_schema_metadata(meta)
+                _write_table(self.path / sub / name, table)
+        self._next_part += 1
+
+    def _provenance(self) -> dict[str, Any]:
+        keys = ("name", "fingerprint", "version")
+        return {k: self.header.get(k) for k in keys}
+
+    # -- housekeeping ----------------------------------------------------------------------
+    def _parts(self, sub: str) -> list[Path]:
+        return sorted((self.path / sub).glob("part-*.parquet"))
+
+    def _tidy(self) -> None:
+        """Drop partial files and set aside parts that cannot be counted."""
+        for sub in (RUNS, SERIES, ERRORS):
+            for tmp in (self.path / sub).glob("*.tmp"):
+                tmp.unlink()
+                self.housekeeping.partial_files.append(str(tmp.relative_to(self.path)))
+        for tmp in self.path.glob("*.tmp"):
+            tmp.unlink()
+        readable_runs = set()
+        for sub in (RUNS, SERIES, ERRORS):
+            for part in self._parts(sub):
+                try:
+                    pq.read_table(part, columns=["run_id"])
+                except (pa.ArrowException, OSError):
+                    self._quarantine(part)
+                    continue
+                if sub == RUNS:
+                    readable_runs.add(part.name)
+        for part in self._parts(SERIES):  # series written, then killed before its runs part
+            if part.name not in readable_runs:
+                self._quarantine(part)
+
+    def _quarantine(self, part: Path) -> None:
+        target = self.path / QUARANTINE / part.parent.name
+        target.mkdir(parents=True, exist_ok=True)
+        shutil.move(part, target / part.name)
+        self.housekeeping.quarantined.append(str(part.relative_to(self.path)))
+
+
+def check_folder(path: Path, header: dict[str, Any]) -> None:
+    """Refuse a folder that holds another experiment, or files that are not a sweep's."""
+    if path.exists() and not path.is_dir():
+        raise SpecError([Problem("--out", str(path), "is a file; give a folder")])
+    if not path.exists():
+        return
+    existing = path / EXPERIMENT_FILE
+    if existing.exists():
+        try:
+            old = json.loads(existing.read_text())
+        except (OSError, json.JSONDecodeError) as error:
+            raise SpecError(
+                [Problem("--out", str(path), f"has an unreadable {EXPERIMENT_FILE}: {error}")]
+            ) from None
+        if old.get("fingerprint") != header["fingerprint"]:
+            changed = _differences(old, header)
+            raise SpecError(
+                [
+                    Problem(
+                        "--out",
+                        str(path),
+                        f"holds a different experiment ({old.get('name')!r}; differs in "
+                        f"{changed}); choose another folder, or re-run its own spec to resume",
+                    )
+                ]
+            )
+        return
+    others = [
+        p.name for p in path.iterdir() if p.name not in _OWN_FILES and not p.name.endswith(".tmp")
+    ]
+    if others:
+        raise SpecError(
+            [
+                Problem(
+                    "--out",
+                    str(path),
+                    f"holds other files ({', '.join(sorted(others)[:5])}); give a new or empty "
+                    "folder",
+                )
+            ]
+        )
+
+
+def _differences(old: dict[str, Any], new: dict[str, Any]) -> str:
+    spec_old, spec_new = old.get("spec", {}), new.get("spec", {})
+    keys = sorted(k for k in set(spec_old) | set(spec_new) if spec_old.get(k) != spec_new.get(k))
+    if old.get("version") != new.get("version"):
+        keys.append(f"coprod_sim version {old.get('version')} -> {new.get('version')}")
+    return ", ".join(keys) or "its base scenarios"
+
+
+def header_for(experiment: Any, command: str | None = None) -> dict[str, Any]:
+    """The provenance header of a new results folder."""
+    spec = experiment.spec
+    return {
+        "name": spec.name,
+        "description": spec.description,
+        "fingerprint": experiment.fingerprint(),
+        "version": __version__,
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "source": experiment.source,
+        "command": command,
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "design": spec.design.kind,
+        "factors": list(spec.factors),
+        "scenarios": list(experiment.bases),
+        "points": len(experiment.points),
+        "replications": spec.replications,
+        "runs": experiment.n_runs,
+        "problem": experiment.problem,
+        "spec": spec.model_dump(mode="json"),
+    }
+
+
+def rows_to_table(rows: list[dict[str, Any]]) -> pa.Table:
+    """A table from row dicts; a column of mixed types (e.g. none and 10) is kept as text."""
+    columns: dict[str, list[Any]] = {key: [] for key in rows[0]}
+    for row in rows:
+        for key in columns:
+            columns[key].append(row.get(key))
+    arrays = {}
+    for key, values in columns.items():
+        try:
+            arrays[key] = pa.array(values)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            arrays[key] = pa.array([None if v is None else str(v) for v in values])
+    return pa.table(arrays)
+
+
+def read_dataset(path: Path, sub: str) -> pa.Table | None:
+    """All complete parts of ``sub`` (runs, series or errors) as one table, or None."""
+    parts = sorted((path / sub).glob("part-*.parquet"))
+    if not parts:
+        return None
+    tables = [pq.read_table(p) for p in parts]
+    return pa.concat_tables(tables, promote_options="permissive")
+
+
+def _part_number(path: Path) -> int:
+    try:
+        return int(path.stem.removeprefix("part-"))
+    except ValueError:
+        return 0
+
+
+def _write_table(path: Path, table: pa.Table) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    pq.write_table(table, tmp)
+    with open(tmp, "rb") as handle:  # on disk before the rename makes it count
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+
+
+def _write_text(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
