@@ -2,6 +2,8 @@
 
 ``coprod scenarios``  lists the presets.
 ``coprod run``        runs a scenario, prints a summary and writes its results.
+``coprod sweep``, ``compare``, ``sensitivity``, ``report``: experiments, defined in
+:mod:`coprod_sim.experiments.commands`.
 
 Bad input (an unknown preset, a bad TOML file, a bad ``--set``, an output
 folder that holds earlier results) exits with code 2, prints what is wrong
@@ -162,6 +164,10 @@ def _print_summary(model, seed: int, elapsed: float) -> None:
             f"{start.loc[name, 'provider_stigma']:.2f} → {end.loc[name, 'provider_stigma']:.2f}",
         )
     out_console.print(per_group)
+
+
+# The experiment commands register themselves on ``app``.
+from coprod_sim.experiments import commands as _experiment_commands  # noqa: E402, F401
 
 
 def main() -> None:

@@ -95,7 +95,6 @@ def from_validation_error(
     return (error_class or ScenarioError)(problems, source)
 
 
-
 class SpecError(ScenarioError):
     """An experiment spec, or a results folder, that cannot be run; see :class:`ScenarioError`."""
 

@@ -16,6 +16,7 @@ finished runs are written and the folder resumes where it stopped.
 from __future__ import annotations
 
 import contextlib
+import multiprocessing
 import os
 import signal
 import time
@@ -33,7 +34,7 @@ from coprod_sim import __version__
 from coprod_sim.errors import Problem, SpecError
 from coprod_sim.experiments.seeds import replication_seed
 from coprod_sim.experiments.spec import Experiment
-from coprod_sim.experiments.store import ResultsFolder, header_for, rows_to_table
+from coprod_sim.experiments.store import ResultsFolder, check_folder, header_for, rows_to_table
 from coprod_sim.scenario import Scenario
 
 ExecutorKind = Literal["local", "sequential", "dask"]
@@ -173,41 +174,41 @@ def run_experiment(
     experiment or is in use. Ctrl-C returns a summary with ``interrupted`` set.
     """
     header = header_for(experiment, command)
-    folder = ResultsFolder.open(
-        out, header, manifest(experiment), experiment.spec.to_toml(), design_table(experiment)
-    )
-    with folder:
-        done = folder.completed()
-        summary = SweepSummary(
-            out,
-            experiment.n_runs,
-            len(done),
-            partial_files=folder.housekeeping.partial_files,
-            quarantined=folder.housekeeping.quarantined,
+    check_folder(out, header)  # before connecting anywhere: bad input writes nothing
+    with open_executor(executor, workers, address) as (pool, slots):
+        folder = ResultsFolder.open(
+            out, header, manifest(experiment), experiment.spec.to_toml(), design_table(experiment)
         )
-        todo = tasks(experiment, done)
-        if summary.missing == 0:
-            return summary
-        started = time.perf_counter()
-        with (
-            open_executor(executor, workers, address) as (pool, slots),
-            tqdm(
+        with folder:
+            done = folder.completed()
+            summary = SweepSummary(
+                out,
+                experiment.n_runs,
+                len(done),
+                partial_files=folder.housekeeping.partial_files,
+                quarantined=folder.housekeeping.quarantined,
+            )
+            if summary.missing == 0:
+                return summary
+            started = time.perf_counter()
+            bar = tqdm(
                 total=experiment.n_runs,
                 initial=len(done),
                 unit="run",
                 disable=not progress,
                 dynamic_ncols=True,
-            ) as bar,
-        ):
+            )
             writer = _Writer(folder, flush_runs, flush_seconds)
             try:
+                todo = tasks(experiment, done)
                 _drive(pool, slots, todo, experiment.spec.retries, writer, summary, bar)
             except KeyboardInterrupt:
                 summary.interrupted = True
             finally:
                 writer.flush()
-        summary.elapsed = time.perf_counter() - started
-        return summary
+                bar.close()
+            summary.elapsed = time.perf_counter() - started
+            return summary
 
 
 def _drive(
@@ -314,7 +315,13 @@ def open_executor(
         return
     if kind == "local":
         n = workers or os.cpu_count() or 1
-        pool = ProcessPoolExecutor(max_workers=n, initializer=_ignore_interrupts)
+        # forkserver, not fork: forking a process with threads (a UI, a Dask client) can
+        # deadlock; the server imports the model once and forks workers from that.
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["coprod_sim.experiments.engine"])
+        pool = ProcessPoolExecutor(
+            max_workers=n, mp_context=context, initializer=_ignore_interrupts
+        )
         try:
             yield pool, 2 * n
         finally:

@@ -1,0 +1,196 @@
+"""What a sweep's results mean: summaries, paired differences and sensitivity indices.
+
+* :func:`summarise`: each outcome's mean over replications with its 95% t
+  interval, per design point.
+* :func:`paired_differences`: each scenario against a baseline, paired on the
+  replication (common random numbers), with the paired t interval.
+* :func:`sensitivity`: Sobol first-order and total indices (Saltelli et al.
+  2010, through SALib) or Morris's μ* and σ (Campolongo et al. 2007), each with
+  its bootstrap confidence. Stochastic outcomes are first averaged over the
+  replications of each design point, as SALib expects one value per point.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from coprod_sim.errors import Problem, SpecError
+from coprod_sim.experiments.stats import mean_interval, paired_difference
+from coprod_sim.experiments.store import (
+    DESIGN_FILE,
+    ERRORS,
+    EXPERIMENT_FILE,
+    MANIFEST_FILE,
+    RUNS,
+    SERIES,
+    read_dataset,
+)
+
+
+def read_header(out: str | Path) -> dict[str, Any]:
+    """The experiment header of a results folder, or :class:`SpecError`."""
+    path = Path(out) / EXPERIMENT_FILE
+    if not path.is_file():
+        raise SpecError(
+            [Problem("DIR", str(out), f"is not a sweep's results folder (no {EXPERIMENT_FILE})")]
+        )
+    return json.loads(path.read_text())
+
+
+def load_runs(out: str | Path) -> pd.DataFrame:
+    """One row per completed run, ordered by run id."""
+    return _load(out, RUNS, ["run_id"])
+
+
+def load_series(out: str | Path) -> pd.DataFrame:
+    """One row per completed run and kept week."""
+    return _load(out, SERIES, ["run_id", "step"])
+
+
+def load_errors(out: str | Path) -> pd.DataFrame:
+    """Failed attempts, with their errors."""
+    return _load(out, ERRORS, ["run_id", "attempt"])
+
+
+def load_manifest(out: str | Path) -> pd.DataFrame:
+    """Every planned run."""
+    return pd.read_parquet(Path(out) / MANIFEST_FILE)
+
+
+def _load(out: str | Path, sub: str, order: list[str]) -> pd.DataFrame:
+    read_header(out)
+    table = read_dataset(Path(out), sub)
+    if table is None:
+        return pd.DataFrame(columns=order)
+    return table.to_pandas().sort_values(order, ignore_index=True)
+
+
+def outcomes_of(header: dict[str, Any], kind: str = "final") -> list[str]:
+    return list(header["spec"]["outcomes"][kind])
+
+
+def point_columns(header: dict[str, Any]) -> list[str]:
+    """Columns that identify a design point: the scenario label and the factors."""
+    return ["scenario_id", "scenario", *header["factors"]]
+
+
+def summarise(runs: pd.DataFrame, outcomes: list[str], by: list[str]) -> pd.DataFrame:
+    """Mean, 95% interval and replications of each outcome per group of ``by``."""
+    rows = []
+    for keys, group in runs.groupby(by, sort=True, dropna=False):
+        keys = keys if isinstance(keys, tuple) else (keys,)
+        for outcome in outcomes:
+            interval = mean_interval(group[outcome].to_numpy())
+            rows.append(
+                {
+                    **dict(zip(by, keys, strict=True)),
+                    "outcome": outcome,
+                    "mean": float(interval.mean),
+                    "low": float(interval.low),
+                    "high": float(interval.high),
+                    "n": interval.n,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def paired_differences(
+    runs: pd.DataFrame, outcomes: list[str], baseline: str, by: str = "scenario_id"
+) -> pd.DataFrame:
+    """Each level of ``by`` minus ``baseline``, paired on the replication.
+
+    Only replications present for both are used (an interrupted sweep may hold
+    one without the other).
+    """
+    levels = list(dict.fromkeys(runs[by]))
+    if baseline not in levels:
+        raise ValueError(f"baseline = {baseline!r}: not among {levels}")
+    rows = []
+    for outcome in outcomes:
+        wide = runs.pivot_table(index="replication", columns=by, values=outcome, aggfunc="first")
+        for level in levels:
+            if level == baseline:
+                continue
+            pair = wide[[baseline, level]].dropna()
+            if pair.empty:
+                continue
+            interval = paired_difference(pair[baseline].to_numpy(), pair[level].to_numpy())
+            rows.append(
+                {
+                    "baseline": baseline,
+                    by: level,
+                    "outcome": outcome,
+                    "baseline_mean": float(pair[baseline].mean()),
+                    "mean_value": float(pair[level].mean()),
+                    "difference": float(interval.mean),
+                    "low": float(interval.low),
+                    "high": float(interval.high),
+                    "n": interval.n,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def verdict(low: float, high: float) -> str:
+    """Plain words for a difference's 95% interval."""
+    if np.isnan(low) or np.isnan(high):
+        return "unknown (one replication)"
+    if low > 0:
+        return "higher (95% sure)"
+    if high < 0:
+        return "lower (95% sure)"
+    return "no clear difference"
+
+
+def sensitivity(out: str | Path, seed: int = 0) -> pd.DataFrame:
+    """Sobol or Morris indices of every kept final outcome, with their confidence.
+
+    Raises ``ValueError`` when design points are missing (resume the sweep first).
+    """
+    from SALib.analyze import morris, sobol
+
+    header = read_header(out)
+    kind, problem = header["design"], header["problem"]
+    if kind not in ("sobol", "morris"):
+        raise ValueError(f"design = {kind!r}: sensitivity indices need a sobol or morris design")
+    runs = load_runs(out)
+    n_points = header["points"]
+    means = runs.groupby("scenario_id")[outcomes_of(header)].mean()
+    if len(means) < n_points:
+        raise ValueError(
+            f"{n_points - len(means)} of {n_points} design points have no completed run; "
+            "re-run the sweep to finish them"
+        )
+    means = means.sort_index()
+    second_order = header["spec"]["design"]["second_order"]
+    rows = []
+    for outcome in means.columns:
+        y = means[outcome].to_numpy(dtype=float)
+        if np.ptp(y) == 0:  # a constant outcome has no variance to apportion
+            for name in problem["names"]:
+                rows.append({"outcome": outcome, "factor": name, "note": "constant outcome"})
+            continue
+        if kind == "sobol":
+            result = sobol.analyze(problem, y, calc_second_order=second_order, seed=seed)
+            keys = ("S1", "S1_conf", "ST", "ST_conf")
+        else:
+            design = pd.read_parquet(Path(out) / DESIGN_FILE).set_index("scenario_id")
+            x = design.loc[means.index, problem["names"]].to_numpy(dtype=float)
+            levels = header["spec"]["design"]["levels"]
+            result = morris.analyze(problem, x, y, num_levels=levels, seed=seed)
+            keys = ("mu_star", "mu_star_conf", "sigma", "mu")
+        for j, name in enumerate(problem["names"]):
+            rows.append(
+                {"outcome": outcome, "factor": name, **{k: float(result[k][j]) for k in keys}}
+            )
+    return pd.DataFrame(rows)
+
+
+def series_summary(series: pd.DataFrame, outcomes: list[str], by: str) -> pd.DataFrame:
+    """Mean and 95% interval of each series outcome per ``by`` and week."""
+    return summarise(series, outcomes, [by, "step"])

@@ -1,0 +1,48 @@
+"""Small experiment specs and helpers shared by the experiment tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from coprod_sim.experiments import analysis
+from tests.conftest import small_scenario
+
+SPEC = """
+name = "tiny"
+scenario = "small.toml"
+replications = {replications}
+steps = {steps}
+seed = 7
+retries = {retries}
+
+[factors]
+power_sharing = [3, 7]
+inclusion = ["convenience", "deliberate"]
+
+[outcomes]
+final = ["patient_trust", "value", "equity_gap", "patient_originated"]
+series = ["patient_trust"]
+series_steps = [0, 4, {steps}]
+"""
+
+
+def write_spec(
+    folder: Path, *, replications: int = 3, steps: int = 8, retries: int = 0, text: str = SPEC
+) -> Path:
+    """A spec over the small four-site scenario, saved beside it in ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "small.toml").write_text(small_scenario().to_toml())
+    path = folder / "spec.toml"
+    for key, value in (("replications", replications), ("steps", steps), ("retries", retries)):
+        text = text.replace("{" + key + "}", str(value))
+    path.write_text(text)
+    return path
+
+
+def results(out: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Runs and series of a folder, in a canonical order, for equality checks."""
+    runs = analysis.load_runs(out).sort_values("run_id", ignore_index=True)
+    series = analysis.load_series(out).sort_values(["run_id", "step"], ignore_index=True)
+    return runs, series

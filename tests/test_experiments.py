@@ -1,0 +1,362 @@
+"""The experiment layer: specs, designs, seeds, the engine, analysis and the report."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+
+from coprod_sim.errors import SpecError
+from coprod_sim.experiments import analysis, mean_interval, paired_difference, replication_seed
+from coprod_sim.experiments.engine import run_experiment
+from coprod_sim.experiments.report import write_report
+from coprod_sim.experiments.spec import load_experiment, parse_spec, resolve
+from coprod_sim.model import CoproductionModel
+from tests.experiment_helpers import SPEC, results, write_spec
+
+
+# --- specs: refused before anything runs ------------------------------------------------------
+@pytest.mark.parametrize(
+    ("change", "field", "allowed"),
+    [
+        (("replications = 3", "replicatons = 3"), "replicatons", "did you mean 'replications'"),
+        (("power_sharing = [3, 7]", "power_sharing = []"), "factors.power_sharing", "non-empty"),
+        (("power_sharing = [3, 7]", "powr_sharing = [3, 7]"), "powr_sharing", "unknown field"),
+        (("power_sharing = [3, 7]", "power_sharing = [3, 9]"), "power_sharing", "less than"),
+        (("power_sharing = [3, 7]", "power_sharing = [3, 3]"), "factors.power_sharing", "distinct"),
+        (
+            ('final = ["patient_trust",', 'final = ["trust",'),
+            "outcomes.final",
+            "not a model output",
+        ),
+        (
+            ("series_steps = [0, 4, 8]", "series_steps = [0, 99]"),
+            "outcomes.series_steps",
+            "between 0",
+        ),
+        (('scenario = "small.toml"', 'scenario = "nowhere.toml"'), "scenario", "no such file"),
+    ],
+)
+def test_a_bad_spec_names_the_field_the_value_and_what_is_allowed(
+    tmp_path: Path, change, field, allowed
+) -> None:
+    path = write_spec(tmp_path)
+    text = path.read_text()
+    assert change[0] in text
+    path.write_text(text.replace(change[0], change[1]))
+    with pytest.raises(SpecError) as caught:
+        load_experiment(path)
+    rendered = str(caught.value)
+    assert field in rendered, rendered
+    assert allowed in rendered, rendered
+
+
+def test_sampling_designs_need_ranges_and_a_buildable_size(tmp_path: Path) -> None:
+    base = {"name": "s", "scenario": "careqic", "steps": 2}
+    cases = [
+        (
+            {
+                "design": {"kind": "sobol", "samples": 6},
+                "factors": {"initial_trust": {"low": 0.1, "high": 0.9}},
+            },
+            "power of 2",
+        ),
+        (
+            {"design": {"kind": "sobol", "samples": 8}, "factors": {"initial_trust": [0.1, 0.9]}},
+            "needs a range",
+        ),
+        (
+            {"design": {"kind": "lhs"}, "factors": {"initial_trust": {"low": 0.1, "high": 0.9}}},
+            "number of samples",
+        ),
+        (
+            {
+                "design": {"kind": "morris", "samples": 4},
+                "factors": {"initial_trust": {"low": 0.9, "high": 0.1}},
+            },
+            "must be below",
+        ),
+        ({"design": {"kind": "sobol", "samples": 4}, "factors": {}}, "at least one factor"),
+    ]
+    for extra, message in cases:
+        with pytest.raises(SpecError, match=message):
+            resolve(parse_spec({**base, **extra}), "test")
+
+
+def test_designs_have_the_sizes_their_methods_define() -> None:
+    ranges = {
+        "initial_trust": {"low": 0.1, "high": 0.9},
+        "power_sharing": {"low": 1, "high": 8, "integer": True},
+    }
+    base = {"name": "s", "scenario": "careqic", "steps": 2, "factors": ranges}
+    sobol = resolve(parse_spec({**base, "design": {"kind": "sobol", "samples": 16}}), "t")
+    assert len(sobol.points) == 16 * (2 + 2)  # N (D + 2)
+    second = resolve(
+        parse_spec({**base, "design": {"kind": "sobol", "samples": 16, "second_order": True}}), "t"
+    )
+    assert len(second.points) == 16 * (2 * 2 + 2)  # N (2D + 2)
+    morris = resolve(parse_spec({**base, "design": {"kind": "morris", "samples": 5}}), "t")
+    assert len(morris.points) == 5 * (2 + 1)  # N (D + 1)
+    lhs = resolve(parse_spec({**base, "design": {"kind": "lhs", "samples": 40}}), "t")
+    rungs = [p.values["power_sharing"] for p in lhs.points]
+    # Every whole rung is reachable, the ends included, and a second build is identical.
+    assert set(rungs) == set(range(1, 9))
+    again = resolve(parse_spec({**base, "design": {"kind": "lhs", "samples": 40}}), "t")
+    assert [p.values for p in again.points] == [p.values for p in lhs.points]
+
+
+def test_factorial_points_cross_scenarios_and_factors() -> None:
+    spec = parse_spec(
+        {
+            "name": "x",
+            "scenarios": {"a": {"scenario": "careqic"}, "b": {"scenario": "staff-led"}},
+            "factors": {"power_sharing": [3, 5, 7]},
+            "steps": 2,
+        }
+    )
+    experiment = resolve(spec, "t")
+    assert [(p.label, p.values["power_sharing"]) for p in experiment.points] == [
+        (label, rung) for label in ("a", "b") for rung in (3, 5, 7)
+    ]
+
+
+# --- seeds and intervals ------------------------------------------------------------------
+def test_replication_seeds_are_addressable_and_distinct() -> None:
+    seeds = [replication_seed(7, r) for r in range(1000)]
+    assert len(set(seeds)) == 1000
+    assert seeds[3] == replication_seed(7, 3)  # independent of order and of other runs
+    assert replication_seed(8, 0) != seeds[0]
+    assert all(0 <= s < 2**63 for s in seeds)
+
+
+def test_t_interval_covers_the_mean_at_its_level() -> None:
+    rng = np.random.default_rng(1)
+    samples = rng.normal(2.0, 1.0, size=(10, 4000))  # 4000 experiments of 10 replications
+    interval = mean_interval(samples)
+    coverage = np.mean((interval.low <= 2.0) & (interval.high >= 2.0))
+    assert 0.93 < coverage < 0.97
+
+
+def test_pairing_narrows_the_interval_of_correlated_outcomes() -> None:
+    rng = np.random.default_rng(2)
+    shared = rng.normal(0, 1, 30)
+    a, b = shared + rng.normal(0, 0.1, 30), shared + 0.2 + rng.normal(0, 0.1, 30)
+    paired = paired_difference(a, b)
+    unpaired = mean_interval(b).high - mean_interval(b).low
+    assert paired.low > 0  # the 0.2 shift is found ...
+    assert paired.high - paired.low < unpaired / 3  # ... with a much narrower interval
+
+
+# --- the engine ---------------------------------------------------------------------------
+def test_a_sweep_stores_every_planned_run_once_with_its_provenance(tmp_path: Path) -> None:
+    experiment = load_experiment(write_spec(tmp_path / "spec"))
+    summary = run_experiment(experiment, tmp_path / "out", executor="sequential")
+    assert (summary.planned, summary.completed, summary.failed) == (12, 12, 0)
+    runs, series = results(tmp_path / "out")
+    manifest = analysis.load_manifest(tmp_path / "out")
+    assert sorted(runs["run_id"]) == sorted(manifest["run_id"])
+    assert runs["run_id"].is_unique
+    for column in ("run_id", "scenario_id", "replication", "seed", "power_sharing", "version"):
+        assert runs[column].notna().all(), column
+    assert len(series) == 12 * 3 and set(series["step"]) == {0, 4, 8}
+    # Common random numbers: replication r has one seed, whatever the design point.
+    assert (runs.groupby("replication")["seed"].nunique() == 1).all()
+
+
+def test_a_run_reproduces_outside_the_engine(tmp_path: Path) -> None:
+    experiment = load_experiment(write_spec(tmp_path / "spec", replications=1))
+    run_experiment(experiment, tmp_path / "out", executor="sequential")
+    runs, _ = results(tmp_path / "out")
+    row = runs[(runs["power_sharing"] == 7) & (runs["inclusion"] == "deliberate")].iloc[0]
+    scenario = next(iter(experiment.bases.values())).with_overrides(
+        {"power_sharing": 7, "inclusion": "deliberate"}
+    )
+    model = CoproductionModel.from_scenario(scenario, rng=int(row["seed"]))
+    model.run_for(8)
+    final = model.outputs.collaborative().iloc[-1]
+    for outcome in ("patient_trust", "value", "equity_gap", "patient_originated"):
+        assert row[outcome] == final[outcome]
+
+
+def test_local_process_pool_and_sequential_give_the_same_data(tmp_path: Path) -> None:
+    experiment = load_experiment(write_spec(tmp_path / "spec"))
+    run_experiment(experiment, tmp_path / "seq", executor="sequential")
+    run_experiment(experiment, tmp_path / "pool", executor="local", workers=2)
+    for seq, pool in zip(results(tmp_path / "seq"), results(tmp_path / "pool"), strict=True):
+        pd.testing.assert_frame_equal(seq, pool)
+
+
+def test_a_failing_run_is_recorded_retried_and_the_sweep_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    experiment = load_experiment(write_spec(tmp_path / "spec", retries=1))
+    original = CoproductionModel.run_for
+
+    def broken(self, steps):  # runs at rung 7 crash
+        if self.parameters.power_sharing == 7:
+            raise RuntimeError("simulated fault at rung 7")
+        return original(self, steps)
+
+    monkeypatch.setattr(CoproductionModel, "run_for", broken)
+    summary = run_experiment(experiment, tmp_path / "out", executor="sequential")
+    assert (summary.completed, summary.failed) == (6, 6)
+    errors = analysis.load_errors(tmp_path / "out")
+    assert len(errors) == 12  # two attempts each (retries = 1)
+    assert set(errors["attempt"]) == {1, 2}
+    assert errors["error"].str.contains("simulated fault at rung 7").all()
+    assert errors["traceback"].str.contains("broken").all()
+
+    monkeypatch.setattr(CoproductionModel, "run_for", original)
+    again = run_experiment(experiment, tmp_path / "out", executor="sequential")
+    assert (again.already_done, again.completed, again.failed) == (6, 6, 0)
+    run_experiment(experiment, tmp_path / "clean", executor="sequential")
+    for fixed, clean in zip(results(tmp_path / "out"), results(tmp_path / "clean"), strict=True):
+        pd.testing.assert_frame_equal(fixed, clean)
+
+
+def test_partial_and_orphaned_parts_are_never_counted(tmp_path: Path) -> None:
+    experiment = load_experiment(write_spec(tmp_path / "spec"))
+    out = tmp_path / "out"
+    run_experiment(experiment, out, executor="sequential", flush_runs=4)
+    parts = sorted((out / "runs").glob("part-*.parquet"))
+    assert len(parts) == 3
+    # A killed writer leaves a .tmp file; a disk fault truncates a part; a flush killed
+    # between its two renames leaves a series part without its runs part.
+    (out / "runs" / "part-000009.parquet.tmp").write_bytes(parts[0].read_bytes()[:100])
+    parts[1].write_bytes(parts[1].read_bytes()[:200])
+    (parts[2]).unlink()
+    summary = run_experiment(experiment, out, executor="sequential")
+    assert summary.partial_files == ["runs/part-000009.parquet.tmp"]
+    assert sorted(summary.quarantined) == [
+        "runs/part-000002.parquet",
+        "series/part-000002.parquet",
+        "series/part-000003.parquet",
+    ]
+    assert (summary.already_done, summary.completed) == (4, 8)
+    run_experiment(experiment, tmp_path / "clean", executor="sequential")
+    for resumed, clean in zip(results(out), results(tmp_path / "clean"), strict=True):
+        pd.testing.assert_frame_equal(resumed, clean)
+
+
+def test_a_folder_with_another_experiment_is_refused_untouched(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    run_experiment(load_experiment(write_spec(tmp_path / "a")), out, executor="sequential")
+    before = {p: p.stat().st_mtime_ns for p in out.rglob("*")}
+    other = load_experiment(write_spec(tmp_path / "b", replications=4))
+    with pytest.raises(SpecError, match=r"holds a different experiment.*replications"):
+        run_experiment(other, out, executor="sequential")
+    assert {p: p.stat().st_mtime_ns for p in out.rglob("*")} == before
+
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("mine")
+    with pytest.raises(SpecError, match="holds other files"):
+        run_experiment(other, foreign, executor="sequential")
+    assert sorted(p.name for p in foreign.iterdir()) == ["notes.txt"]
+
+
+# --- analysis and report ------------------------------------------------------------------
+def test_comparing_a_scenario_with_itself_gives_exactly_zero(tmp_path: Path) -> None:
+    write_spec(tmp_path)
+    spec = parse_spec(
+        {
+            "name": "same",
+            "scenarios": {"a": {"scenario": "small.toml"}, "b": {"scenario": "small.toml"}},
+            "replications": 3,
+            "steps": 6,
+        }
+    )
+    experiment = resolve(spec, "t", base_dir=tmp_path)
+    run_experiment(experiment, tmp_path / "out", executor="sequential")
+    runs = analysis.load_runs(tmp_path / "out")
+    diffs = analysis.paired_differences(runs, ["patient_trust", "value"], "a", by="scenario")
+    assert (diffs["difference"] == 0).all() and (diffs["low"] == 0).all()
+    assert (diffs["high"] == 0).all()
+
+
+def test_sobol_indices_find_the_factor_that_matters_and_the_inert_one(tmp_path: Path) -> None:
+    # crisis_strain only acts during a crisis, and this scenario has none: it is inert.
+    text = """
+name = "sobol"
+scenario = "small.toml"
+replications = 1
+steps = 6
+[design]
+kind = "sobol"
+samples = 32
+[factors]
+initial_trust = { low = 0.2, high = 0.9 }
+crisis_strain = { low = 0.0, high = 0.9 }
+[outcomes]
+final = ["patient_trust"]
+"""
+    experiment = load_experiment(write_spec(tmp_path / "spec", text=text))
+    run_experiment(experiment, tmp_path / "out", executor="local", workers=2)
+    indices = analysis.sensitivity(tmp_path / "out").set_index("factor")
+    assert indices.loc["initial_trust", "ST"] > 0.8
+    assert abs(indices.loc["crisis_strain", "ST"]) < 0.02
+    assert indices.loc["initial_trust", "ST_conf"] >= 0
+
+
+def test_morris_ranks_the_factors_the_same_way(tmp_path: Path) -> None:
+    text = """
+name = "morris"
+scenario = "small.toml"
+replications = 1
+steps = 6
+[design]
+kind = "morris"
+samples = 6
+[factors]
+initial_trust = { low = 0.2, high = 0.9 }
+crisis_strain = { low = 0.0, high = 0.9 }
+[outcomes]
+final = ["patient_trust"]
+"""
+    experiment = load_experiment(write_spec(tmp_path / "spec", text=text))
+    run_experiment(experiment, tmp_path / "out", executor="sequential")
+    indices = analysis.sensitivity(tmp_path / "out").set_index("factor")
+    assert indices.loc["initial_trust", "mu_star"] > 0.05
+    assert indices.loc["crisis_strain", "mu_star"] == 0
+
+
+def test_the_report_is_one_self_contained_file(tmp_path: Path) -> None:
+    experiment = load_experiment(write_spec(tmp_path / "spec"))
+    run_experiment(experiment, tmp_path / "out", executor="sequential")
+    page = write_report(tmp_path / "out").read_text()
+    assert page.count("data:image/png;base64,") >= 3  # outcomes, differences, series
+    assert not re.search(r"(src|href)=['\"]?(https?:)?//", page)  # nothing loads from outside
+    assert "12 of 12 done, 0 failed" in page
+    assert "Paired differences" in page
+    for name in ("outcomes", "differences", "series"):
+        assert (tmp_path / "out" / "figures" / f"{name}.png").stat().st_size > 1000
+        assert (tmp_path / "out" / "figures" / f"{name}.svg").exists()
+
+
+def test_the_readme_duckdb_query_runs_on_a_results_folder(tmp_path: Path) -> None:
+    run_experiment(load_experiment(write_spec(tmp_path / "spec")), tmp_path / "out",
+                   executor="sequential")  # fmt: skip
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    query = re.search(r"```sql\n(.*?)```", readme, re.S).group(1)
+    table = duckdb.sql(query.replace("results/power_x_inclusion", str(tmp_path / "out"))).df()
+    assert len(table) == 4  # one row per (power_sharing, inclusion)
+    assert table.filter(like="n").iloc[:, -1].eq(3).all()
+
+
+def test_the_header_records_provenance(tmp_path: Path) -> None:
+    run_experiment(
+        load_experiment(write_spec(tmp_path / "spec")),
+        tmp_path / "out",
+        executor="sequential",
+        command="coprod sweep spec.toml --out out",
+    )
+    header = json.loads((tmp_path / "out" / "experiment.json").read_text())
+    for key in ("fingerprint", "version", "created", "python", "command", "spec"):
+        assert header[key], key
+    assert header["runs"] == 12 and header["factors"] == ["power_sharing", "inclusion"]
+    assert "power_sharing = [3, 7]" in SPEC
