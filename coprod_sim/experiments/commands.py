@@ -170,8 +170,10 @@ def compare(
         title=f"{label_b} minus {label_a}: {replications} paired replications, {steps} weeks",
         header_style="bold",
     )
-    for column in ("outcome", label_a, label_b, "difference", "95% interval", "verdict"):
-        table.add_column(column, justify="left" if column == "outcome" else "right")
+    # Outcome names stay whole (they are what users grep for); the numbers fold.
+    table.add_column("outcome", no_wrap=True, min_width=max(map(len, outcomes)))
+    for column in (label_a, label_b, "difference", "95% interval", "verdict"):
+        table.add_column(column, justify="right", overflow="fold")
     for row in diffs.itertuples():
         table.add_row(
             row.outcome,
@@ -230,7 +232,8 @@ def _run_and_report(
     )
     if summary.interrupted:
         err_console.print(
-            f"interrupted: finished runs are saved in {out}; run the same command to resume"
+            f"interrupted: finished runs are saved in {out}; run the same command to resume",
+            soft_wrap=True,
         )
         raise typer.Exit(EXIT_INTERRUPTED)
     if summary.failed:

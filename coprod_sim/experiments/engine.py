@@ -7,7 +7,8 @@ Any :class:`concurrent.futures.Executor` will do:
 * ``dask``: a Dask distributed cluster (``Client(address).get_executor()``).
 
 At most a few runs per worker are in flight, and finished runs are written in
-parts of ``flush_runs`` runs (or every ``flush_seconds``), so memory stays flat
+parts of ``flush_runs`` runs (by default a twentieth of the sweep, at most 50)
+or every ``flush_seconds``, so memory stays flat
 whatever the number of runs. A run that raises is retried ``retries`` times and
 then recorded in ``errors/`` while the sweep goes on. Ctrl-C stops cleanly:
 finished runs are written and the folder resumes where it stopped.
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import multiprocessing.forkserver
 import os
 import signal
 import time
@@ -165,8 +167,8 @@ def run_experiment(
     address: str | None = None,
     progress: bool = False,
     command: str | None = None,
-    flush_runs: int = 50,
-    flush_seconds: float = 30.0,
+    flush_runs: int | None = None,
+    flush_seconds: float = 10.0,
 ) -> SweepSummary:
     """Run whatever of ``experiment`` is missing from ``out``; see the module docstring.
 
@@ -198,7 +200,9 @@ def run_experiment(
                 disable=not progress,
                 dynamic_ncols=True,
             )
-            writer = _Writer(folder, flush_runs, flush_seconds)
+            # Small sweeps write often (a kill loses little); large ones in parts of 50.
+            every = flush_runs or min(50, max(1, summary.missing // 20))
+            writer = _Writer(folder, every, flush_seconds)
             try:
                 todo = tasks(experiment, done)
                 _drive(pool, slots, todo, experiment.spec.retries, writer, summary, bar)
@@ -319,6 +323,8 @@ def open_executor(
         # deadlock; the server imports the model once and forks workers from that.
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["coprod_sim.experiments.engine"])
+        with _interrupts_ignored():  # the server inherits SIG_IGN: Ctrl-C is the parent's
+            multiprocessing.forkserver.ensure_running()
         pool = ProcessPoolExecutor(
             max_workers=n, mp_context=context, initializer=_ignore_interrupts
         )
@@ -333,7 +339,7 @@ def open_executor(
         from distributed import Client
 
         try:
-            client = Client(address, timeout=10)
+            client = Client(address, timeout=5)
         except (OSError, TimeoutError) as error:
             raise SpecError(
                 [Problem("--address", address, f"no Dask scheduler answers there ({error})")]
@@ -362,6 +368,20 @@ class _SequentialExecutor(Executor):
 def _ignore_interrupts() -> None:
     # Ctrl-C reaches the whole process group; the parent alone decides what to do.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@contextlib.contextmanager
+def _interrupts_ignored() -> Iterator[None]:
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 @contextlib.contextmanager

@@ -222,11 +222,20 @@ def load_experiment(
     steps: int | None = None,
     retries: int | None = None,
 ) -> Experiment:
-    """Read, validate and resolve a spec file; command-line values replace the file's."""
+    """Read, validate and resolve a spec file; command-line values replace the file's.
+
+    With ``steps`` given, series weeks beyond it are dropped and ``steps`` is kept.
+    """
     data = read_spec(path)
     for key, value in (("replications", replications), ("steps", steps), ("retries", retries)):
         if value is not None:
             data[key] = value
+    kept = data.get("outcomes", {}).get("series_steps")
+    if steps is not None and isinstance(kept, list):
+        # A shorter run keeps the series weeks it still reaches, and its last week.
+        data["outcomes"]["series_steps"] = sorted(
+            {w for w in kept if isinstance(w, int) and w <= steps} | {steps}
+        )
     source = str(Path(path).resolve())
     return resolve(parse_spec(data, source), source, base_dir=Path(path).parent)
 

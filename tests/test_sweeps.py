@@ -1,0 +1,316 @@
+"""Sweeps as users run them: interrupted and resumed, on a Dask cluster, from the command line."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from coprod_sim.cli import app
+from coprod_sim.experiments import analysis
+from coprod_sim.experiments.engine import run_experiment
+from coprod_sim.experiments.spec import load_experiment, parse_spec, read_spec, resolve
+from tests.experiment_helpers import results, write_spec
+
+ROOT = Path(__file__).parents[1]
+BIN = Path(sys.executable).parent
+runner = CliRunner()
+
+
+def _wait_for(condition, timeout: float = 60.0, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"waited {timeout} s for {what}")
+        time.sleep(0.05)
+
+
+def _parts(out: Path) -> int:
+    return len(list((out / "runs").glob("part-*.parquet")))
+
+
+# --- interruption and resume --------------------------------------------------------------
+def test_a_sweep_killed_with_sigkill_resumes_to_the_uninterrupted_data(tmp_path: Path) -> None:
+    spec = write_spec(tmp_path / "spec", replications=10, steps=40)
+    out = tmp_path / "out"
+    script = textwrap.dedent(
+        f"""
+        from pathlib import Path
+        from coprod_sim.experiments.engine import run_experiment
+        from coprod_sim.experiments.spec import load_experiment, parse_spec, read_spec, resolve
+        run_experiment(load_experiment({str(spec)!r}), Path({str(out)!r}),
+                       executor="local", workers=2, flush_runs=2)
+        """
+    )
+    sweep = subprocess.Popen([sys.executable, "-c", script], start_new_session=True)
+    try:
+        _wait_for(lambda: _parts(out) >= 2, what="two parts")
+    finally:
+        os.killpg(sweep.pid, signal.SIGKILL)  # the sweep and its workers, mid-run
+        sweep.wait()
+    experiment = load_experiment(spec)
+    resumed = run_experiment(experiment, out, executor="local", workers=2)
+    assert 0 < resumed.already_done < experiment.n_runs  # it was killed mid-sweep
+    assert resumed.done == experiment.n_runs and resumed.failed == 0
+
+    run_experiment(experiment, tmp_path / "clean", executor="local", workers=2)
+    for got, want in zip(results(out), results(tmp_path / "clean"), strict=True):
+        assert got["run_id"].is_unique if "step" not in got else True
+        pd.testing.assert_frame_equal(got, want)
+
+
+def test_ctrl_c_stops_cleanly_and_the_same_command_resumes(tmp_path: Path) -> None:
+    spec = write_spec(tmp_path / "spec", replications=8, steps=40)
+    out = tmp_path / "out"
+    command = [str(BIN / "coprod"), "sweep", str(spec), "--out", str(out), "--workers", "2"]
+    sweep = subprocess.Popen(
+        command, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    _wait_for(lambda: _parts(out) >= 1, what="a first part")
+    os.killpg(sweep.pid, signal.SIGINT)  # as a terminal's Ctrl-C: the whole process group
+    _, stderr = sweep.communicate(timeout=60)
+    assert sweep.returncode == 130, stderr
+    assert "run the same command to resume" in stderr
+    assert "Traceback" not in stderr
+    done = len(analysis.load_runs(out))
+    assert 0 < done < 32, "the interrupt should land mid-sweep"
+
+    again = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0, again.stderr
+    assert f"32 of 32 runs done ({32 - done} now, {done} before)" in again.stdout
+    run_experiment(load_experiment(spec), tmp_path / "clean", executor="local", workers=2)
+    for got, want in zip(results(out), results(tmp_path / "clean"), strict=True):
+        pd.testing.assert_frame_equal(got, want)
+
+
+# --- a real Dask cluster on 127.0.0.1 -----------------------------------------------------
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def dask_cluster(tmp_path: Path) -> Iterator[tuple[str, list[subprocess.Popen]]]:
+    """A `dask scheduler` and two `dask worker`s on loopback, stopped afterwards."""
+    port = _free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    common = ["--no-dashboard"]
+    log = open(tmp_path / "dask.log", "w")  # noqa: SIM115 - closed below
+    scheduler = subprocess.Popen(
+        [str(BIN / "dask"), "scheduler", "--host", "127.0.0.1", "--port", str(port), *common],
+        stdout=log,
+        stderr=log,
+    )
+    workers = [
+        subprocess.Popen(
+            [
+                str(BIN / "dask"),
+                "worker",
+                address,
+                "--host",
+                "127.0.0.1",
+                "--nthreads",
+                "1",
+                "--no-nanny",
+                "--name",
+                f"w{i}",
+                *common,
+            ],
+            stdout=log,
+            stderr=log,
+        )
+        for i in range(2)
+    ]
+    try:
+        from distributed import Client
+
+        with Client(address, timeout=30) as client:
+            client.wait_for_workers(2, timeout=60)
+        yield address, workers
+    finally:
+        for process in [*workers, scheduler]:
+            process.terminate()
+        for process in [*workers, scheduler]:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        log.close()
+
+
+def test_a_sweep_through_a_dask_cluster_survives_a_lost_worker(
+    tmp_path: Path, dask_cluster
+) -> None:
+    address, workers = dask_cluster
+    experiment = load_experiment(write_spec(tmp_path / "spec", replications=8, steps=40))
+    out = tmp_path / "out"
+    killed_at: list[int] = []
+
+    def kill_one_worker() -> None:
+        _wait_for(lambda: _parts(out) >= 1, what="a first part")
+        killed_at.append(len(analysis.load_runs(out)))
+        workers[0].kill()  # a lost worker: its runs are rescheduled on the other
+
+    killer = threading.Thread(target=kill_one_worker)
+    killer.start()
+    summary = run_experiment(experiment, out, executor="dask", address=address, flush_runs=2)
+    killer.join()
+    assert killed_at and killed_at[0] < experiment.n_runs
+    assert (summary.completed, summary.failed) == (experiment.n_runs, 0)
+
+    run_experiment(experiment, tmp_path / "local", executor="sequential")
+    for got, want in zip(results(out), results(tmp_path / "local"), strict=True):
+        pd.testing.assert_frame_equal(got, want)
+
+
+def test_the_cli_runs_a_sweep_on_dask(tmp_path: Path, dask_cluster) -> None:
+    address, _ = dask_cluster
+    spec = write_spec(tmp_path / "spec", replications=2, steps=5)
+    result = runner.invoke(
+        app, ["sweep", str(spec), "--out", str(tmp_path / "out"), "--executor", "dask",
+              "--address", address],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "8 of 8 runs done" in result.output
+    assert (tmp_path / "out" / "report.html").exists()
+
+
+def test_an_unreachable_dask_scheduler_is_bad_input(tmp_path: Path) -> None:
+    spec = write_spec(tmp_path / "spec")
+    address = f"tcp://127.0.0.1:{_free_port()}"
+    result = runner.invoke(
+        app, ["sweep", str(spec), "--out", str(tmp_path / "out"), "--executor", "dask",
+              "--address", address],
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert "no Dask scheduler answers there" in result.output
+    assert not (tmp_path / "out").exists()
+
+
+# --- the command line ---------------------------------------------------------------------
+def test_sweep_prints_the_outcomes_writes_a_report_and_resumes_as_a_no_op(tmp_path: Path) -> None:
+    spec = write_spec(tmp_path / "spec", replications=2, steps=5)
+    args = ["sweep", str(spec), "--out", str(tmp_path / "out"), "--executor", "sequential"]
+    first = runner.invoke(app, args)
+    assert first.exit_code == 0, first.output
+    assert "8 of 8 runs done (8 now, 0 before), 0 failed" in first.output
+    assert "Mean [95% interval]" in first.output
+    assert (tmp_path / "out" / "report.html").exists()
+    second = runner.invoke(app, args)
+    assert second.exit_code == 0
+    assert "8 of 8 runs done (0 now, 8 before)" in second.output
+
+
+def test_replications_and_steps_from_the_command_line_are_a_different_experiment(
+    tmp_path: Path,
+) -> None:
+    spec = write_spec(tmp_path / "spec", replications=2, steps=5)
+    out = tmp_path / "out"
+    base = ["sweep", str(spec), "--out", str(out), "--executor", "sequential"]
+    assert runner.invoke(app, base).exit_code == 0
+    refused = runner.invoke(app, [*base, "--replications", "3"])
+    assert refused.exit_code == 2
+    assert "holds a different experiment" in refused.output and "replications" in refused.output
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (("replications = 2", "replications = 2\nwhatever = 1"), "whatever"),
+        (("power_sharing = [3, 7]", "power_sharing = []"), "non-empty list"),
+        (("power_sharing = [3, 7]", "power_sharng = [3, 7]"), "did you mean 'power_sharing'"),
+    ],
+)
+def test_a_bad_spec_exits_2_and_writes_nothing(tmp_path: Path, change, message) -> None:
+    spec = write_spec(tmp_path / "spec", replications=2, steps=5)
+    spec.write_text(spec.read_text().replace(*change))
+    result = runner.invoke(app, ["sweep", str(spec), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_compare_prints_each_difference_with_its_interval_and_verdict(tmp_path: Path) -> None:
+    write_spec(tmp_path)  # small.toml
+    (tmp_path / "tokenistic.toml").write_text(
+        'extends = "small.toml"\nname = "tokenistic-small"\n'
+        "power_sharing = 3\nfeedback_loop = 0.0\n"
+    )
+    result = runner.invoke(
+        app,
+        ["compare", str(tmp_path / "small.toml"), str(tmp_path / "tokenistic.toml"),
+         "--replications", "4", "--steps", "30", "--executor", "sequential",
+         "--out", str(tmp_path / "cmp")],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "tokenistic minus small" in result.output
+    assert "patient_originated" in result.output and "verdict" in result.output
+    diffs = analysis.paired_differences(
+        analysis.load_runs(tmp_path / "cmp"), ["patient_originated"], "small", by="scenario"
+    )
+    assert diffs.loc[0, "n"] == 4
+    assert (tmp_path / "cmp" / "report.html").exists()
+
+
+def test_compare_without_out_keeps_nothing(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(
+        app, ["compare", "careqic", "staff-led", "--replications", "2", "--steps", "3"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "staff-led minus careqic" in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_sensitivity_refuses_a_factorial_design_and_report_a_non_results_folder(
+    tmp_path: Path,
+) -> None:
+    spec = write_spec(tmp_path / "spec")
+    refused = runner.invoke(app, ["sensitivity", str(spec), "--out", str(tmp_path / "out")])
+    assert refused.exit_code == 2 and "needs a sobol or morris design" in refused.output
+    assert not (tmp_path / "out").exists()
+    not_results = runner.invoke(app, ["report", str(tmp_path)])
+    assert not_results.exit_code == 2 and "not a sweep's results folder" in not_results.output
+
+
+# --- the shipped specs --------------------------------------------------------------------
+def test_the_shipped_specs_resolve_as_written() -> None:
+    pxi = load_experiment(ROOT / "experiments" / "power_x_inclusion.toml")
+    assert pxi.n_runs == 5 * 2 * 20
+    assert {p.values["power_sharing"] for p in pxi.points} == {3, 4, 5, 6, 7}
+    sobol = load_experiment(ROOT / "experiments" / "sensitivity_sobol.toml")
+    assert sobol.spec.design.kind == "sobol"
+    assert len(sobol.points) == 64 * (len(sobol.spec.factors) + 2)
+
+
+@pytest.mark.slow
+def test_the_shipped_specs_run_at_reduced_size(tmp_path: Path) -> None:
+    pxi = runner.invoke(
+        app, ["sweep", str(ROOT / "experiments" / "power_x_inclusion.toml"),
+              "--out", str(tmp_path / "pxi"), "--replications", "2", "--steps", "6"],
+    )  # fmt: skip
+    assert pxi.exit_code == 0, pxi.output
+    assert "20 of 20 runs done" in pxi.output
+    # The Sobol spec as written, on the small scenario with a smaller base sample.
+    data = read_spec(ROOT / "experiments" / "sensitivity_sobol.toml")
+    write_spec(tmp_path)
+    data |= {"scenario": "small.toml", "steps": 4, "replications": 1}
+    data["design"]["samples"] = 8
+    sobol = resolve(parse_spec(data), "test", base_dir=tmp_path)
+    run_experiment(sobol, tmp_path / "sobol", executor="local", workers=2)
+    indices = analysis.sensitivity(tmp_path / "sobol")
+    assert set(indices["factor"]) == set(data["factors"])
+    assert set(indices["outcome"]) == set(data["outcomes"]["final"])
