@@ -338,14 +338,26 @@ def test_the_report_is_one_self_contained_file(tmp_path: Path) -> None:
         assert (tmp_path / "out" / "figures" / f"{name}.svg").exists()
 
 
-def test_the_readme_duckdb_query_runs_on_a_results_folder(tmp_path: Path) -> None:
-    run_experiment(load_experiment(write_spec(tmp_path / "spec")), tmp_path / "out",
-                   executor="sequential")  # fmt: skip
+def test_the_readme_duckdb_queries_run_on_a_results_folder(tmp_path: Path) -> None:
+    text = SPEC.replace(
+        'final = ["patient_trust", "value", "equity_gap", "patient_originated"]',
+        'final = ["patient_trust", "equity_gap", "heard_sex_workers", "patient_originated"]',
+    )
+    experiment = load_experiment(write_spec(tmp_path / "spec", text=text))
+    run_experiment(experiment, tmp_path / "out", executor="sequential")
     readme = (Path(__file__).parents[1] / "README.md").read_text()
-    query = re.search(r"```sql\n(.*?)```", readme, re.S).group(1)
-    table = duckdb.sql(query.replace("results/power_x_inclusion", str(tmp_path / "out"))).df()
-    assert len(table) == 4  # one row per (power_sharing, inclusion)
-    assert table.filter(like="n").iloc[:, -1].eq(3).all()
+    queries = re.findall(r"```sql\n(.*?)```", readme, re.S)
+    assert len(queries) == 2
+    here = str(tmp_path / "out")
+    summary = duckdb.sql(queries[0].replace("results/power_x_inclusion", here)).df()
+    assert len(summary) == 4 and (summary["n"] == 3).all()  # (rung, inclusion) x 3 reps
+    gains = duckdb.sql(queries[1].replace("results/power_x_inclusion", here)).df()
+    runs = analysis.load_runs(tmp_path / "out")
+    at_7 = runs[runs["power_sharing"] == 7].pivot(
+        index="replication", columns="inclusion", values="patient_originated"
+    )
+    expected = (at_7["deliberate"] - at_7["convenience"]).mean()
+    assert gains.set_index("power_sharing").loc[7, "gain"] == pytest.approx(expected)
 
 
 def test_the_header_records_provenance(tmp_path: Path) -> None:

@@ -1,0 +1,153 @@
+"""Cost and scale of the experiment engine (``coprod sweep``).
+
+Run with ``.venv/bin/python benchmarks/bench_experiments.py`` (``--quick`` for a smoke
+run). It prints, measured in this one process and its children (the machine is noisy:
+read the medians and ratios measured together):
+
+1. **overhead per run** at ``careqic`` scale: the engine (sequential executor: seeds,
+   scenario, outcome extraction, Parquet parts, manifest) against the bare model (build,
+   78 weeks, the collaborative frame), same seeds; medians of repeated sweeps;
+2. **speed-up from 1 to 2 workers** of the local process pool on the same sweep (wall
+   time, pool start-up included, as a user sees it);
+3. **peak memory** of the sweeping process for 100 and 5,000 runs (a one-site
+   scenario, 10 weeks, so that 5,000 runs take a minute), each in a fresh process; the
+   largest worker's peak is shown too;
+4. **wall time of the shipped ``power_x_inclusion`` sweep** (200 careqic runs of 78
+   weeks) on all cores, as ``coprod sweep`` runs it.
+
+A benchmark, not a test: it asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from coprod_sim import CoproductionModel
+from coprod_sim.experiments import replication_seed
+from coprod_sim.experiments.engine import run_experiment
+from coprod_sim.experiments.spec import load_experiment, parse_spec, resolve
+
+ROOT = Path(__file__).parents[1]
+
+
+def careqic_experiment(replications: int, steps: int = 78):
+    spec = parse_spec(
+        {
+            "name": "bench",
+            "scenarios": {"careqic": {"scenario": "careqic"}},
+            "replications": replications,
+            "steps": steps,
+            "seed": 3,
+        }
+    )
+    return resolve(spec, "benchmark")
+
+
+def bare_seconds(replications: int, steps: int = 78) -> float:
+    """The model alone, the same runs: build, run, read the outcomes frame."""
+    start = time.perf_counter()
+    for r in range(replications):
+        model = CoproductionModel.from_scenario("careqic", rng=replication_seed(3, r))
+        model.run_for(steps)
+        model.outputs.collaborative()
+    return time.perf_counter() - start
+
+
+def engine_seconds(experiment, executor: str, workers: int | None = None) -> float:
+    with tempfile.TemporaryDirectory() as scratch:
+        start = time.perf_counter()
+        run_experiment(experiment, Path(scratch) / "out", executor=executor, workers=workers)
+        return time.perf_counter() - start
+
+
+def memory_child(runs: int) -> None:
+    """In a fresh process: sweep ``runs`` runs of a one-site scenario, print peak RSS."""
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch)
+        (folder / "one_site.toml").write_text(
+            'extends = "careqic"\nname = "one-site"\n'
+            'sites = [{ name = "A", patients = 200, providers = 8, group_shares = '
+            "{ general = 0.8, msm = 0.1, sex_workers = 0.1 } }]\n"
+        )
+        spec = parse_spec(
+            {
+                "name": "memory",
+                "scenario": "one_site.toml",
+                "factors": {"power_sharing": [3, 4, 5, 6, 7]},
+                "replications": runs // 5,
+                "steps": 10,
+                "outcomes": {"final": ["patient_trust", "value"]},
+            }
+        )
+        experiment = resolve(spec, "memory", base_dir=folder)
+        start = time.perf_counter()
+        summary = run_experiment(experiment, folder / "out", executor="local", workers=2)
+        seconds = time.perf_counter() - start
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    worker = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(json.dumps({"runs": summary.done, "parent_mib": own, "worker_mib": worker,
+                      "seconds": seconds}))  # fmt: skip
+
+
+def peak_memory(runs: int) -> dict:
+    out = subprocess.run(
+        [sys.executable, __file__, "--memory-child", str(runs)],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer runs and repeats")
+    parser.add_argument("--memory-child", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.memory_child:
+        memory_child(args.memory_child)
+        return
+
+    repeats, runs = (1, 4) if args.quick else (3, 20)
+    print(f"cores: {os.cpu_count()}; careqic runs per sweep: {runs}; repeats: {repeats}")
+
+    experiment = careqic_experiment(runs)
+    bare, engine = [], []
+    for _ in range(repeats):  # interleaved, so drift hits both alike
+        bare.append(bare_seconds(runs) / runs)
+        engine.append(engine_seconds(experiment, "sequential") / runs)
+    b, e = statistics.median(bare), statistics.median(engine)
+    print(f"1. per run: bare model {b:.3f} s, through the engine {e:.3f} s: "
+          f"overhead {100 * (e / b - 1):+.1f}%")  # fmt: skip
+
+    pool_runs = 8 if args.quick else 40
+    pool = careqic_experiment(pool_runs)
+    one, two = [], []
+    for _ in range(repeats):
+        one.append(engine_seconds(pool, "local", workers=1))
+        two.append(engine_seconds(pool, "local", workers=2))
+    t1, t2 = statistics.median(one), statistics.median(two)
+    print(f"2. {pool_runs} careqic runs: 1 worker {t1:.1f} s, 2 workers {t2:.1f} s: "
+          f"speed-up {t1 / t2:.2f}x")  # fmt: skip
+
+    for n in (100, 500) if args.quick else (100, 5000):
+        m = peak_memory(n)
+        print(f"3. {m['runs']:>5} runs: sweeping process peak {m['parent_mib']:.0f} MiB, "
+              f"largest worker {m['worker_mib']:.0f} MiB ({m['seconds']:.0f} s)")  # fmt: skip
+
+    if not args.quick:
+        pxi = load_experiment(ROOT / "experiments" / "power_x_inclusion.toml")
+        seconds = engine_seconds(pxi, "local")
+        print(f"4. power_x_inclusion: {pxi.n_runs} runs in {seconds:.0f} s on "
+              f"{os.cpu_count()} cores ({seconds / pxi.n_runs:.2f} s a run)")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
