@@ -259,8 +259,10 @@ def _print_outcomes(out: Path, limit: int = 24) -> None:
     by = [c for c in analysis.point_columns(header) if c in runs.columns and c != "scenario_id"]
     summary = analysis.summarise(runs, outcomes, by)
     table = Table(title="Mean [95% interval] over replications", header_style="bold")
-    for column in (*by, *outcomes):
-        table.add_column(column, justify="left" if column in by else "right")
+    for column in by:  # the design point stays readable; the numbers fold
+        table.add_column(column, no_wrap=True)
+    for column in outcomes:
+        table.add_column(column, justify="right", overflow="fold")
     for keys, group in list(summary.groupby(by, sort=False))[:limit]:
         cells = {r.outcome: f"{r.mean:.3g} [{r.low:.3g}, {r.high:.3g}]" for r in group.itertuples()}
         table.add_row(*map(str, keys), *(cells[o] for o in outcomes))

@@ -148,12 +148,19 @@ def _outcome_figure(header: dict[str, Any], summary: pd.DataFrame, outcomes: lis
         ax.set_title(outcome, fontsize=10)
     for ax in list(axes.flat)[len(outcomes) :]:
         ax.axis("off")
-    handles, labels = axes.flat[0].get_legend_handles_labels()
-    if labels:
-        fig.legend(handles, labels, loc="lower center", ncol=min(4, len(labels)), fontsize=8)
     fig.suptitle("Mean over replications, 95% interval", fontsize=11)
-    fig.tight_layout(rect=(0, 0.06 if labels else 0, 1, 0.97))
+    _legend_below(fig, top=0.97)
     return fig
+
+
+def _legend_below(fig, top: float = 1.0, ncol: int = 3) -> None:
+    """One legend for all panels, under them, with room made for it."""
+    handles, labels = fig.axes[0].get_legend_handles_labels()
+    bottom = 0.0
+    if labels:
+        fig.legend(handles, labels, loc="lower center", ncol=min(ncol, len(labels)), fontsize=7)
+        bottom = (0.16 * -(-len(labels) // ncol) + 0.25) / fig.get_figheight()
+    fig.tight_layout(rect=(0, bottom, 1, top))
 
 
 def _tuple(key: Any) -> tuple:
@@ -179,20 +186,39 @@ def _difference_section(
         "paired t interval.</p>",
         _table(table),
     ]
-    fig, ax = plt.subplots(figsize=(7, 0.35 * len(table) + 1.2))
-    labels = [f"{r.versus}: {r.outcome}" for r in table.itertuples()]
+    fig = _panels(
+        outcomes, lambda ax, outcome: _forest(ax, table[table["outcome"] == outcome]), height=
+        0.28 * (len(points) - 1) + 1.2, width=4.6,
+    )  # fmt: skip
+    fig.suptitle(f"Difference from {names[points[0]]}, 95% paired interval", fontsize=11)
+    fig.tight_layout(rect=(0, 0, 1, 0.97))
+    parts.append(_img(fig, figures, "differences"))
+    return parts
+
+
+def _forest(ax, rows: pd.DataFrame) -> None:
+    """Differences with their intervals, one row per design point, and the line of no change."""
     ax.errorbar(
-        table["difference"], range(len(table)),
-        xerr=[table["difference"] - table["low"], table["high"] - table["difference"]],
+        rows["difference"], range(len(rows)),
+        xerr=[rows["difference"] - rows["low"], rows["high"] - rows["difference"]],
         fmt="o", capsize=3,
     )  # fmt: skip
     ax.axvline(0, color="grey", lw=0.8)
-    ax.set_yticks(range(len(table)), labels, fontsize=7)
+    ax.set_yticks(range(len(rows)), rows["versus"], fontsize=7)
     ax.invert_yaxis()
-    ax.set_xlabel(f"difference from {names[points[0]]} (95% paired interval)")
-    fig.tight_layout()
-    parts.append(_img(fig, figures, "differences"))
-    return parts
+
+
+def _panels(outcomes: list[str], draw, height: float = 3.0, width: float = 4.2, ncols: int = 3):
+    """One small panel per outcome, ``ncols`` to a row, drawn by ``draw(ax, outcome)``."""
+    ncols = min(ncols, len(outcomes))
+    nrows = -(-len(outcomes) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(width * ncols, height * nrows), squeeze=False)
+    for ax, outcome in zip(axes.flat, outcomes, strict=False):
+        draw(ax, outcome)
+        ax.set_title(outcome, fontsize=10)
+    for ax in list(axes.flat)[len(outcomes) :]:
+        ax.axis("off")
+    return fig
 
 
 def _point_names(header: dict[str, Any], runs: pd.DataFrame) -> dict[str, str]:
@@ -213,15 +239,16 @@ def _series_section(header: dict[str, Any], series: pd.DataFrame, figures: Path)
         return []
     names = _point_names(header, series)
     summary = analysis.series_summary(series, outcomes, "scenario_id")
-    fig, axes = plt.subplots(1, len(outcomes), figsize=(4.5 * len(outcomes), 3.2), squeeze=False)
-    for ax, outcome in zip(axes.flat, outcomes, strict=True):
+
+    def draw(ax, outcome: str) -> None:
         for sid, line in summary[summary["outcome"] == outcome].groupby("scenario_id"):
-            ax.plot(line["step"], line["mean"], marker=".", label=names[sid])
-            ax.fill_between(line["step"], line["low"], line["high"], alpha=0.2)
-        ax.set_title(outcome, fontsize=10)
+            (drawn,) = ax.plot(line["step"], line["mean"], marker=".", label=names[sid])
+            ax.fill_between(line["step"], line["low"], line["high"], alpha=0.2,
+                            color=drawn.get_color())  # fmt: skip
         ax.set_xlabel("week")
-    axes.flat[0].legend(fontsize=7)
-    fig.tight_layout()
+
+    fig = _panels(outcomes, draw, height=3.2, width=4.5)
+    _legend_below(fig)
     return ["<h2>Over time (mean, 95% band)</h2>", _img(fig, figures, "series")]
 
 
