@@ -279,48 +279,39 @@ def test_comparing_a_scenario_with_itself_gives_exactly_zero(tmp_path: Path) -> 
     assert (diffs["high"] == 0).all()
 
 
-def test_sobol_indices_find_the_factor_that_matters_and_the_inert_one(tmp_path: Path) -> None:
-    # crisis_strain only acts during a crisis, and this scenario has none: it is inert.
-    text = """
-name = "sobol"
+# crisis_strain only acts during a crisis, and this scenario has none: it is inert.
+SENSITIVITY_SPEC = """
+name = "sensitivity"
 scenario = "small.toml"
 replications = 1
 steps = 6
 [design]
-kind = "sobol"
-samples = 32
+kind = "{kind}"
+samples = {samples}
 [factors]
 initial_trust = { low = 0.2, high = 0.9 }
 crisis_strain = { low = 0.0, high = 0.9 }
 [outcomes]
 final = ["patient_trust"]
 """
+
+
+def _indices(tmp_path: Path, kind: str, samples: int) -> pd.DataFrame:
+    text = SENSITIVITY_SPEC.replace("{kind}", kind).replace("{samples}", str(samples))
     experiment = load_experiment(write_spec(tmp_path / "spec", text=text))
     run_experiment(experiment, tmp_path / "out", executor="local", workers=2)
-    indices = analysis.sensitivity(tmp_path / "out").set_index("factor")
+    return analysis.sensitivity(tmp_path / "out").set_index("factor")
+
+
+def test_sobol_indices_find_the_factor_that_matters_and_the_inert_one(tmp_path: Path) -> None:
+    indices = _indices(tmp_path, "sobol", 32)
     assert indices.loc["initial_trust", "ST"] > 0.8
     assert abs(indices.loc["crisis_strain", "ST"]) < 0.02
     assert indices.loc["initial_trust", "ST_conf"] >= 0
 
 
 def test_morris_ranks_the_factors_the_same_way(tmp_path: Path) -> None:
-    text = """
-name = "morris"
-scenario = "small.toml"
-replications = 1
-steps = 6
-[design]
-kind = "morris"
-samples = 6
-[factors]
-initial_trust = { low = 0.2, high = 0.9 }
-crisis_strain = { low = 0.0, high = 0.9 }
-[outcomes]
-final = ["patient_trust"]
-"""
-    experiment = load_experiment(write_spec(tmp_path / "spec", text=text))
-    run_experiment(experiment, tmp_path / "out", executor="sequential")
-    indices = analysis.sensitivity(tmp_path / "out").set_index("factor")
+    indices = _indices(tmp_path, "morris", 6)
     assert indices.loc["initial_trust", "mu_star"] > 0.05
     assert indices.loc["crisis_strain", "mu_star"] == 0
 

@@ -101,9 +101,9 @@ def execute(task: RunTask) -> RunResult:
         frame = model.outputs.collaborative()
     except Exception as error:  # a failing run is data: the sweep goes on
         return RunResult(run_id, error=f"{type(error).__name__}: {error}", trace=_trace())
-    common = {**task.ids, **task.values}
+    common = {**task.ids, **task.values, "version": __version__}
     last = frame.iloc[-1]
-    row = {**common, "version": __version__, **{k: _plain(last[k]) for k in task.final}}
+    row = {**common, **{k: _plain(last[k]) for k in task.final}}
     series = [
         {**common, "step": int(step), **{k: _plain(frame[k].iat[step]) for k in task.series}}
         for step in task.series_steps
