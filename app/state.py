@@ -1,0 +1,337 @@
+"""The explorer's parameters in users' words, its outcomes, and each session's state.
+
+Only the public API of :mod:`coprod_sim` is used: scenarios are built with
+``Scenario.with_overrides`` and ``load_scenario``, and every refusal comes back
+as a :class:`~coprod_sim.ScenarioError` whose problems name the field, the value
+and what is allowed.
+
+Session state is kept in ``solara.reactive`` variables. Solara keeps one value
+per browser session (per virtual kernel), so two people using the app at once
+never see each other's scenario or model; the browser tests check this. Their
+defaults are immutable (a frozen :class:`Scenario`, numbers, ``None``): a
+mutable default would be one object shared by every session, so the model,
+which steps in place, is always built per session.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from io import BytesIO
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import solara
+
+from coprod_sim import CoproductionModel, Problem, Scenario, ScenarioError, load_scenario
+from coprod_sim.mechanisms.power import LADDER, rung_name
+
+DEFAULT_PRESET = "careqic"
+DEFAULT_SEED = 42
+DEFAULT_WEEKS = 78
+#: Largest scenario file accepted for import (a scenario is a few kB of TOML).
+MAX_IMPORT_BYTES = 1_000_000
+
+
+# ---------------------------------------------------------------------------------------------
+# Controls
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Control:
+    """One scenario field as a control: its label in users' words and its range."""
+
+    field: str
+    label: str
+    kind: Literal["int", "float", "choice", "bool"]
+    help: str
+    low: float = 0.0
+    high: float = 1.0
+    step: float = 0.05
+    choices: Mapping[str, str] = field(default_factory=dict)  # value -> label
+
+    def describe(self, value: Any) -> str:
+        """The value as a reader sees it: rung names for power sharing, labels for choices."""
+        if self.field == "power_sharing":
+            return f"{value} · {rung_name(int(value))}"
+        if self.kind == "choice":
+            return self.choices.get(value, str(value))
+        if self.kind == "float":
+            return f"{value:.2f}"
+        return str(value)
+
+
+#: The main controls of the explorer, in the order they are shown.
+CONTROLS: tuple[Control, ...] = (
+    Control(
+        "power_sharing",
+        "Power sharing (Arnstein's ladder)",
+        "int",
+        "How much say patient representatives have: "
+        + ", ".join(f"{i} {n}" for i, n in enumerate(LADDER, 1)),
+        1,
+        8,
+        1,
+    ),
+    Control(
+        "inclusion",
+        "Who becomes a representative",
+        "choice",
+        "Recruit whoever staff reach most easily, or deliberately from each key population.",
+        choices={
+            "deliberate": "deliberately from each key population",
+            "convenience": "whoever staff reach most easily",
+        },
+    ),
+    Control("team_size", "Improvement team size", "int", "Members of each site's team.", 3, 12, 1),
+    Control(
+        "representative_seats",
+        "Seats for patient representatives",
+        "int",
+        "Team seats held by community representatives (a team also needs a manager and a "
+        "provider).",
+        0,
+        8,
+        1,
+    ),
+    Control(
+        "feedback_loop",
+        "Feedback loop: chance input is reported back",
+        "float",
+        "How often the team tells a representative what became of their input.",
+    ),
+    Control(
+        "authority_support",
+        "Managers' support for the work",
+        "float",
+        "One of Allport's conditions for contact to reduce stigma.",
+    ),
+    Control(
+        "initial_trust",
+        "Patients' initial trust in providers",
+        "float",
+        "The general group's mean trust at the start; key populations start lower.",
+    ),
+    Control(
+        "initial_stigma",
+        "Providers' initial stigma",
+        "float",
+        "Providers' mean stigma toward patients at the start (higher toward key populations).",
+    ),
+)
+CONTROL_BY_FIELD = {c.field: c for c in CONTROLS}
+
+#: Crisis controls: a crisis is on when ``crisis_week`` is set.
+CRISIS_RECOVERY = {
+    "top_down": "top-down (managers decide, patients are informed)",
+    "coproduced": "coproduced (patients help lead the recovery)",
+}
+
+
+def control_values(scenario: Scenario) -> dict[str, Any]:
+    """The current value of every main control, and of the crisis controls."""
+    values = {c.field: getattr(scenario, c.field) for c in CONTROLS}
+    values.update(
+        crisis_week=scenario.crisis_week,
+        crisis_duration=scenario.crisis_duration,
+        recovery=scenario.recovery,
+    )
+    return values
+
+
+def apply_controls(base: Scenario, changes: Mapping[str, Any]) -> Scenario:
+    """``base`` with the controls' values; raises :class:`ScenarioError` naming each problem."""
+    return base.with_overrides(dict(changes)) if changes else base
+
+
+# ---------------------------------------------------------------------------------------------
+# Import and export
+# ---------------------------------------------------------------------------------------------
+def scenario_from_upload(name: str, data: bytes) -> Scenario:
+    """Read an uploaded TOML scenario; ``extends = "careqic"`` and other presets work.
+
+    Raises :class:`ScenarioError` for anything that cannot be run, naming each problem.
+    """
+    if len(data) > MAX_IMPORT_BYTES:
+        raise ScenarioError(
+            [Problem("(file)", name, f"is {len(data):,} bytes; a scenario file must be ≤ 1 MB")]
+        )
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ScenarioError(
+            [Problem("(file)", name, "is not UTF-8 text; export a TOML scenario and try again")]
+        ) from None
+    if not name.lower().endswith(".toml"):
+        raise ScenarioError([Problem("(file)", name, "must be a .toml scenario file")])
+    # load_scenario resolves `extends`, so the file goes through the same path as the CLI's.
+    with tempfile.TemporaryDirectory(prefix="coprod-import-") as folder:
+        path = Path(folder) / "scenario.toml"
+        path.write_bytes(data)
+        try:
+            return load_scenario(path)
+        except ScenarioError as error:
+            # The temporary path means nothing to the user: name their file instead.
+            raise ScenarioError(error.problems, name) from None
+
+
+def results_csv(model: CoproductionModel) -> bytes:
+    """The collaborative's weekly series as CSV."""
+    return model.outputs.collaborative().to_csv(index=False).encode()
+
+
+def results_parquet(model: CoproductionModel, seed: int) -> bytes:
+    """The collaborative's weekly series as Parquet, with the run's scenario and seed in
+    the file's metadata (key ``coprod_sim``), as ``coprod run`` writes them."""
+    frame = model.outputs.collaborative()
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    meta = {
+        "scenario": model.parameters.name,
+        "seed": seed,
+        "steps": int(model.steps),
+        "scenario_toml": model.parameters.to_toml(),
+    }
+    table = table.replace_schema_metadata(
+        {**(table.schema.metadata or {}), b"coprod_sim": json.dumps(meta).encode()}
+    )
+    buffer = BytesIO()
+    pq.write_table(table, buffer)
+    return buffer.getvalue()
+
+
+# ---------------------------------------------------------------------------------------------
+# Outcomes compared across designs
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Outcome:
+    """An outcome series taken from the collaborative frame."""
+
+    key: str
+    label: str
+    better: Literal["higher", "lower"]
+    series: Callable[[pd.DataFrame, Scenario], np.ndarray]
+    digits: int = 3
+
+
+def _column(name: str) -> Callable[[pd.DataFrame, Scenario], np.ndarray]:
+    return lambda frame, _scenario: frame[name].to_numpy(dtype=float)
+
+
+def key_population_stigma(frame: pd.DataFrame, scenario: Scenario) -> np.ndarray:
+    """Mean provider stigma toward the key populations (every group if none is marked)."""
+    groups = [g.name for g in scenario.groups if g.key_population] or [
+        g.name for g in scenario.groups
+    ]
+    return frame[[f"stigma_{g}" for g in groups]].to_numpy(dtype=float).mean(axis=1)
+
+
+OUTCOMES: tuple[Outcome, ...] = (
+    Outcome("patient_trust", "Patients' trust in providers", "higher", _column("patient_trust")),
+    Outcome(
+        "provider_regard", "Providers' regard for patients", "higher", _column("provider_regard")
+    ),
+    Outcome(
+        "key_population_stigma",
+        "Provider stigma toward key populations",
+        "lower",
+        key_population_stigma,
+    ),
+    Outcome(
+        "patient_originated",
+        "Patient-originated changes adopted",
+        "higher",
+        _column("patient_originated"),
+        1,
+    ),
+    Outcome("value", "Value of care to patients", "higher", _column("value")),
+    Outcome("equity_gap", "Equity gap between groups", "lower", _column("equity_gap")),
+    Outcome("retention", "Retention in care", "higher", _column("retention")),
+)
+OUTCOME_BY_KEY = {o.key: o for o in OUTCOMES}
+
+
+# ---------------------------------------------------------------------------------------------
+# Session state (one value per browser session)
+# ---------------------------------------------------------------------------------------------
+preset = solara.reactive(DEFAULT_PRESET)  # the preset shown, or "(imported)"
+base = solara.reactive(load_scenario(DEFAULT_PRESET))  # the preset or imported scenario
+scenario = solara.reactive(load_scenario(DEFAULT_PRESET))  # base + the controls
+seed = solara.reactive(DEFAULT_SEED)
+weeks = solara.reactive(DEFAULT_WEEKS)
+model: solara.Reactive[CoproductionModel | None] = solara.reactive(None)
+tick = solara.reactive(0)  # bumped after every step: what the charts redraw on
+playing = solara.reactive(False)
+control_problems: solara.Reactive[tuple[Problem, ...]] = solara.reactive(())
+import_problems: solara.Reactive[tuple[Problem, ...]] = solara.reactive(())
+import_message = solara.reactive("")
+
+
+def reset_model() -> CoproductionModel:
+    """Build a fresh model of the current scenario and seed (week 0)."""
+    playing.set(False)
+    built = CoproductionModel.from_scenario(scenario.value, rng=seed.value)
+    model.set(built)
+    tick.set(tick.value + 1)
+    return built
+
+
+def current_model() -> CoproductionModel:
+    """This session's model, built on first use."""
+    return model.value if model.value is not None else reset_model()
+
+
+def step_model(n: int = 1) -> CoproductionModel:
+    """Advance this session's model ``n`` weeks and ask the charts to redraw."""
+    built = current_model()
+    built.run_for(n)
+    tick.set(tick.value + 1)
+    return built
+
+
+def choose_preset(name: str) -> None:
+    """Start again from a preset; the controls take its values."""
+    chosen = load_scenario(name)
+    preset.set(name)
+    base.set(chosen)
+    scenario.set(chosen)
+    control_problems.set(())
+    reset_model()
+
+
+def set_controls(changes: Mapping[str, Any]) -> bool:
+    """Apply control values to the current scenario and rebuild the model; on bad values
+    keep the previous scenario and report the problems. Returns whether it applied."""
+    try:
+        updated = apply_controls(scenario.value, changes)
+    except ScenarioError as error:
+        control_problems.set(tuple(error.problems))
+        return False
+    control_problems.set(())
+    scenario.set(updated)
+    reset_model()
+    return True
+
+
+def import_scenario(name: str, data: bytes) -> bool:
+    """Import an uploaded TOML scenario; on errors keep the previous scenario running and
+    show the problems next to the import control. Returns whether it was imported."""
+    try:
+        imported = scenario_from_upload(name, data)
+    except ScenarioError as error:
+        # The message first: the problems are what makes the list appear.
+        import_message.set(f"{name} was not imported; the previous scenario is kept.")
+        import_problems.set(tuple(error.problems))
+        return False
+    import_problems.set(())
+    import_message.set(f"Imported {name}: scenario {imported.name!r}.")
+    preset.set("(imported)")
+    base.set(imported)
+    scenario.set(imported)
+    control_problems.set(())
+    reset_model()
+    return True

@@ -1,0 +1,229 @@
+"""End-to-end tests: the real app in headless Chromium (Debian's package) via Playwright.
+
+Each test loads pages from a real ``solara run app/app.py`` on 127.0.0.1 and
+checks that every request was answered from that server (nothing from a CDN
+or any other host), then works the page as a user would. Screenshots go to
+``test-output/screenshots/``.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.app.conftest import Server, Traffic, open_page, screenshot
+
+pytestmark = pytest.mark.browser
+
+BAD_TOML = 'name = "broken"\npower_sharing = 9\ninclusion = "sometimes"\n'
+
+
+def load(page: object, server: Server, path: str = "/") -> None:
+    page.goto(server.url + path)  # type: ignore[attr-defined]
+    page.wait_for_load_state("networkidle")  # type: ignore[attr-defined]
+
+
+def wait_explore(page: object) -> None:
+    """The explorer is up: the week counter and the charts are drawn."""
+    page.get_by_text(re.compile(r"Week \d+ of \d+")).wait_for()  # type: ignore[attr-defined]
+    for name in ("trust", "stigma", "changes", "value", "retention", "network"):
+        page.locator(f".chart-{name} svg.marks").first.wait_for()  # type: ignore[attr-defined]
+
+
+def week(page: object) -> int:
+    text = page.locator(".week-counter").inner_text()  # type: ignore[attr-defined]
+    return int(re.match(r"Week (\d+)", text).group(1))  # type: ignore[union-attr]
+
+
+def svg(page: object, name: str) -> str:
+    return page.locator(f".chart-{name} svg.marks").first.inner_html()  # type: ignore[attr-defined]
+
+
+def wait_svg_change(page: object, name: str, before: str, timeout: float = 15_000) -> str:
+    """Wait until a chart's drawing differs from ``before``; return the new drawing."""
+    page.wait_for_function(  # type: ignore[attr-defined]
+        "([sel, old]) => { const s = document.querySelector(sel); "
+        "return s && s.innerHTML !== old; }",
+        arg=[f".chart-{name} svg.marks", before],
+        timeout=timeout,
+    )
+    return svg(page, name)
+
+
+def step(page: object, times: int = 1) -> None:
+    for _ in range(times):
+        start = week(page)
+        page.get_by_role("button", name="Step").click()  # type: ignore[attr-defined]
+        page.get_by_text(f"Week {start + 1} of").wait_for()  # type: ignore[attr-defined]
+
+
+def choose(page: object, label: str, option: str) -> None:
+    """Pick an option in a Vuetify select found by its label."""
+    page.locator(".v-select", has_text=label).first.click()  # type: ignore[attr-defined]
+    page.locator(".menuable__content__active .v-list-item", has_text=option).first.click()  # type: ignore[attr-defined]
+
+
+def test_each_page_loads_offline(page: object, traffic: Traffic, app_server: Server) -> None:
+    load(page, app_server, "/")
+    wait_explore(page)
+    screenshot(page, "explore")
+    load(page, app_server, "/compare")
+    page.get_by_text("Compare two designs").wait_for()  # type: ignore[attr-defined]
+    page.get_by_role("button", name="Run comparison").wait_for()  # type: ignore[attr-defined]
+    screenshot(page, "compare")
+    load(page, app_server, "/teach")
+    page.get_by_role("button", name="Run this demonstration").wait_for()  # type: ignore[attr-defined]
+    screenshot(page, "teach")
+    traffic.check_offline()
+    assert any("/_solara/cdn/vega@5/" in u for u in traffic.requests)  # served locally
+    assert "Could not load URL" not in app_server.log_text()
+
+
+def test_step_play_and_a_control_change_the_charts(
+    page: object, traffic: Traffic, app_server: Server
+) -> None:
+    load(page, app_server)
+    wait_explore(page)
+    assert week(page) == 0
+    trust, stigma, network = svg(page, "trust"), svg(page, "stigma"), svg(page, "network")
+    step(page, 3)
+    assert week(page) == 3
+    wait_svg_change(page, "trust", trust)
+    wait_svg_change(page, "stigma", stigma)
+    wait_svg_change(page, "network", network)
+
+    # Play runs in the background; the page keeps answering, and Pause stops it.
+    page.get_by_role("button", name="Play").click()  # type: ignore[attr-defined]
+    page.wait_for_function(  # type: ignore[attr-defined]
+        "() => /Week ([6-9]|\\d\\d+) of/.test(document.querySelector('.week-counter').innerText)"
+    )
+    page.get_by_role("button", name="Pause").click()  # type: ignore[attr-defined]
+    page.get_by_role("button", name="Play").wait_for()  # type: ignore[attr-defined]
+    page.wait_for_timeout(400)  # type: ignore[attr-defined]  # a week already under way ends
+    paused_at = week(page)
+    page.wait_for_timeout(800)  # type: ignore[attr-defined]
+    assert week(page) == paused_at
+    assert paused_at >= 6
+    screenshot(page, "explore-played")
+
+    # Power sharing one rung down, with the keyboard on the slider: the model is rebuilt.
+    page.locator(".control-power_sharing [role=slider]").first.focus()  # type: ignore[attr-defined]
+    page.keyboard.press("ArrowLeft")  # type: ignore[attr-defined]
+    page.get_by_text("5 · placation").wait_for()  # type: ignore[attr-defined]
+    page.get_by_text("Week 0 of").wait_for()  # type: ignore[attr-defined]
+    trust = svg(page, "trust")
+    step(page, 2)
+    wait_svg_change(page, "trust", trust)
+
+    # The network view recolours by stigma.
+    network = svg(page, "network")
+    page.get_by_role("button", name="stigma").click()  # type: ignore[attr-defined]
+    wait_svg_change(page, "network", network)
+    screenshot(page, "explore-stigma-network")
+    traffic.check_offline()
+
+
+def test_a_bad_toml_shows_its_errors_and_the_app_keeps_running(
+    page: object, traffic: Traffic, app_server: Server
+) -> None:
+    load(page, app_server)
+    wait_explore(page)
+    step(page, 1)
+    # Drop the file on the drop zone as a user would. A synthetic drop has no file-system
+    # entry, so give its item one (Chromium only makes them for drops from the desktop).
+    page.evaluate(  # type: ignore[attr-defined]
+        """([text, name]) => {
+            const file = new File([text], name, {type: 'application/toml'});
+            const transfer = new DataTransfer();
+            transfer.items.add(file);
+            const original = DataTransferItem.prototype.webkitGetAsEntry;
+            DataTransferItem.prototype.webkitGetAsEntry = function () {
+                const entry = original.call(this);
+                const item = this;
+                return entry || {isFile: true, file: (ok) => ok(item.getAsFile())};
+            };
+            document.querySelector('.solara-file-drop').dispatchEvent(
+                new DragEvent('drop', {dataTransfer: transfer, bubbles: true, cancelable: true}));
+        }""",
+        [BAD_TOML, "bad.toml"],
+    )
+    errors = page.locator(".import-errors")  # type: ignore[attr-defined]
+    errors.wait_for()
+    text = errors.inner_text()
+    assert "bad.toml was not imported" in text
+    assert "power_sharing = 9" in text and "less than or equal to 8" in text
+    assert "inclusion = 'sometimes'" in text and "'convenience' or 'deliberate'" in text
+    screenshot(page, "import-error")
+    # The previous scenario still runs.
+    assert page.get_by_text("careqic · 26 sites").count() == 1  # type: ignore[attr-defined]
+    assert week(page) == 1
+    step(page, 1)
+    traffic.check_offline()
+
+
+def test_a_comparison_runs_and_says_which_design_did_better(
+    page: object, traffic: Traffic, app_server: Server
+) -> None:
+    load(page, app_server, "/compare")
+    page.get_by_role("button", name="Run comparison").click()  # type: ignore[attr-defined]
+    summary = page.locator(".compare-summary")  # type: ignore[attr-defined]
+    summary.wait_for(timeout=60_000)
+    text = summary.inner_text()
+    assert "Patients' trust in providers:" in text
+    assert "Equity gap between groups:" in text
+    assert "paired replications" in text
+    assert re.search(r"did better|no clear difference", text)
+    for key in ("patient_trust", "key_population_stigma", "equity_gap", "retention"):
+        page.locator(f".chart-diff-{key} svg.marks").first.wait_for()  # type: ignore[attr-defined]
+    screenshot(page, "compare-results")
+    traffic.check_offline()
+
+
+def test_a_teaching_demonstration_narrates_its_runs(
+    page: object, traffic: Traffic, app_server: Server
+) -> None:
+    load(page, app_server, "/teach")
+    page.get_by_role("button", name="Who gets heard without deliberate inclusion").click()  # type: ignore[attr-defined]
+    page.get_by_text("whose voices reach the improvement team").wait_for()  # type: ignore[attr-defined]
+    page.get_by_role("button", name="Run this demonstration").click()  # type: ignore[attr-defined]
+    story = page.locator(".demo-narration")  # type: ignore[attr-defined]
+    story.wait_for(timeout=60_000)
+    text = story.inner_text()
+    seats = re.search(
+        r"With deliberate inclusion, key populations held (\d+)% .* with convenience "
+        r"recruitment, (\d+)%",
+        text,
+    )
+    assert seats, text
+    assert int(seats.group(1)) > int(seats.group(2))  # what the runs showed, measured
+    assert "inclusion.py" in text
+    page.locator(".chart-demo-inclusion-0 svg.marks").first.wait_for()  # type: ignore[attr-defined]
+    screenshot(page, "teach-inclusion")
+    traffic.check_offline()
+
+
+def test_two_sessions_do_not_see_each_other(chromium: object, app_server: Server) -> None:
+    first_traffic, second_traffic = Traffic(), Traffic()
+    first, second = open_page(chromium, first_traffic), open_page(chromium, second_traffic)
+    try:
+        load(first, app_server)
+        load(second, app_server)
+        wait_explore(first)
+        wait_explore(second)
+        step(first, 2)
+        assert week(second) == 0
+        choose(second, "Scenario", "tokenistic")
+        second.get_by_text("tokenistic · 26 sites").wait_for()  # type: ignore[attr-defined]
+        step(second, 1)
+        assert week(first) == 2 and week(second) == 1
+        assert first.get_by_text("careqic · 26 sites").count() == 1  # type: ignore[attr-defined]
+        assert first.get_by_text("6 · partnership").count() == 1  # type: ignore[attr-defined]
+        assert second.get_by_text("4 · consultation").count() == 1  # type: ignore[attr-defined]
+        screenshot(first, "session-1")
+        screenshot(second, "session-2")
+        first_traffic.check_offline()
+        second_traffic.check_offline()
+    finally:
+        first.context.close()  # type: ignore[attr-defined]
+        second.context.close()  # type: ignore[attr-defined]

@@ -1,0 +1,308 @@
+"""Component tests without a browser: render the pages with ``solara.render`` and work
+their widgets; and the pure pieces (charts, network, pairs, narration, import/export)."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import ipyvuetify as v
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+import solara
+import solara.widgets
+
+from app import charts, compare, demos, explore, state, teach
+from app.network import network_spec, site_network
+from app.pairs import run_pair, summary, verdict
+from coprod_sim import CoproductionModel, Scenario, load_scenario
+from coprod_sim.experiments import paired_difference, replication_seed
+from tests.conftest import SMALL_SITES, small_scenario
+
+pytestmark = pytest.mark.usefixtures("session")
+
+
+@solara.component
+def ExploreWithSidebar() -> None:
+    """The explorer's page and its sidebar (outside an AppLayout the sidebar is not drawn)."""
+    explore.Page()
+    explore.Sidebar(state.model.value)
+
+
+def render_explore() -> object:
+    _, rc = solara.render(ExploreWithSidebar(), handle_error=False)
+    return rc
+
+
+def button(rc: object, label: str) -> v.Btn:
+    return rc.find(v.Btn, children=[label]).widget  # type: ignore[attr-defined]
+
+
+def week_text(rc: object) -> str:
+    return rc.find(v.Html, class_="week-counter").widget.children[0]  # type: ignore[attr-defined]
+
+
+def chart_specs(rc: object) -> list[dict]:
+    return [w.spec for w in rc.find(solara.widgets.VegaLite).widgets]  # type: ignore[attr-defined]
+
+
+def slider(rc: object, field: str) -> v.Slider:
+    """The slider of a main control, found inside its labelled wrapper."""
+    wrapper = rc.find(v.Html, class_=f"control control-{field}")  # type: ignore[attr-defined]
+    return wrapper.find(v.Slider).widget
+
+
+def label(rc: object, field: str) -> str:
+    wrapper = rc.find(v.Html, class_=f"control control-{field}")  # type: ignore[attr-defined]
+    return wrapper.find(v.Html, class_="control-label").widget.children[0]
+
+
+# --- the explorer ---------------------------------------------------------------------------
+def test_explore_builds_careqic_and_steps_redraw_the_charts() -> None:
+    rc = render_explore()
+    assert state.model.value is not None and state.model.value.parameters.name == "careqic"
+    assert week_text(rc) == "Week 0 of 78"
+    assert label(rc, "power_sharing") == "Power sharing (Arnstein's ladder): 6 · partnership"
+    before = chart_specs(rc)
+    assert len(before) == 6  # trust, stigma, changes, value, retention, the network
+    button(rc, "Step").click()
+    button(rc, "Step").click()
+    assert week_text(rc) == "Week 2 of 78"
+    after = chart_specs(rc)
+    for old, new in zip(before, after, strict=True):
+        assert old != new  # every chart, the network included, was redrawn with new data
+    trust = next(s for s in after if s["title"] == "Trust both ways")
+    assert {row["week"] for row in trust["data"]["values"]} == {0, 1, 2}
+    button(rc, "Reset").click()
+    assert week_text(rc) == "Week 0 of 78"
+
+
+def test_a_control_changes_the_scenario_and_rebuilds_the_model() -> None:
+    rc = render_explore()
+    button(rc, "Step").click()
+    slider(rc, "power_sharing").v_model = 4
+    assert state.scenario.value.power_sharing == 4
+    assert label(rc, "power_sharing").endswith("4 · consultation")
+    assert state.model.value.parameters.power_sharing == 4  # type: ignore[union-attr]
+    assert week_text(rc) == "Week 0 of 78"
+
+
+def test_a_bad_control_value_is_refused_with_the_field_named() -> None:
+    rc = render_explore()
+    slider(rc, "representative_seats").v_model = 5  # a team of 6 needs 2 staff seats
+    errors = rc.find(v.Html, class_="control-errors")  # type: ignore[attr-defined]
+    errors.assert_single()
+    text = " ".join(str(w.children) for w in errors.find(v.Html).widgets)
+    assert "representative_seats = 5" in text and "must be <= 4" in text
+    assert state.scenario.value.representative_seats == 2  # the previous scenario is kept
+
+
+def test_same_scenario_and_seed_give_the_same_charts(session: object) -> None:
+    rc = render_explore()
+    for _ in range(3):
+        button(rc, "Step").click()
+    first = chart_specs(rc)
+    button(rc, "Reset").click()
+    for _ in range(3):
+        button(rc, "Step").click()
+    assert chart_specs(rc) == first
+
+
+def test_preset_choice_and_crisis_toggle() -> None:
+    rc = render_explore()
+    rc.find(v.Select, label="Scenario").widget.v_model = "tokenistic"  # type: ignore[attr-defined]
+    assert state.scenario.value.name == "tokenistic"
+    assert label(rc, "power_sharing").endswith("4 · consultation")
+    rc.find(v.Checkbox).widget.v_model = True  # type: ignore[attr-defined]
+    assert state.scenario.value.crisis_week == 30
+    trust = next(s for s in chart_specs(rc) if s["title"] == "Trust both ways")
+    assert trust["layer"][1]["data"]["values"] == [{"week": 30}]  # the crisis marked
+
+
+# --- import and export ------------------------------------------------------------------------
+def test_import_bad_toml_names_each_problem_and_keeps_the_scenario() -> None:
+    render_explore()
+    before = state.model.value
+    ok = state.import_scenario("bad.toml", b'power_sharing = 9\ninclusion = "sometimes"\n')
+    assert not ok
+    problems = {p.field: p for p in state.import_problems.value}
+    assert problems["power_sharing"].value == 9
+    assert "less than or equal to 8" in problems["power_sharing"].allowed
+    assert "'convenience' or 'deliberate'" in problems["inclusion"].allowed
+    assert state.model.value is before and state.scenario.value.name == "careqic"
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "field"),
+    [
+        ("broken.toml", b"power_sharing = [", "(file)"),
+        ("latin1.toml", "name = 'caf\xe9'".encode("latin-1"), "(file)"),
+        ("notes.txt", b"power_sharing = 4", "(file)"),
+        ("typo.toml", b"powr_sharing = 4", "powr_sharing"),
+        ("loop.toml", b'extends = "nonsense-preset"', "scenario"),
+    ],
+)
+def test_import_refuses_unreadable_files(name: str, data: bytes, field: str) -> None:
+    assert not state.import_scenario(name, data)
+    assert state.import_problems.value[0].field == field
+    assert name in state.import_message.value
+
+
+def test_import_good_toml_with_extends_and_export_round_trip() -> None:
+    rc = render_explore()
+    text = b'extends = "careqic"\nname = "small-teams"\nteam_size = 5\npower_sharing = 7\n'
+    assert state.import_scenario("mine.toml", text)
+    assert state.scenario.value.name == "small-teams"
+    assert label(rc, "power_sharing").endswith("7 · delegated power")
+    button(rc, "Step").click()
+    model = state.model.value
+    assert Scenario.from_toml(state.scenario.value.to_toml()) == state.scenario.value
+    csv = pd.read_csv(io.BytesIO(state.results_csv(model)))
+    assert list(csv["week"]) == [0, 1]
+    table = pq.read_table(io.BytesIO(state.results_parquet(model, 42)))
+    meta = json.loads(table.schema.metadata[b"coprod_sim"])
+    assert meta["seed"] == 42 and meta["steps"] == 1
+    assert Scenario.from_toml(meta["scenario_toml"]) == state.scenario.value
+    assert table.num_rows == 2
+
+
+# --- charts and the network view ------------------------------------------------------------
+def test_network_view_of_a_site() -> None:
+    model = CoproductionModel.from_scenario("careqic", rng=3)
+    model.run_for(8)
+    net = site_network(model, 0, "trust")
+    kinds = pd.Series([n["kind"] for n in net["nodes"]]).value_counts()
+    assert kinds["manager"] == 1
+    assert kinds["provider"] + kinds["provider on the team"] == net["providers"] == 10
+    assert kinds["provider on the team"] == net["team_providers"]
+    patients = kinds.get("patient in care", 0) + kinds.get("patient out of care", 0)
+    assert patients + kinds.get("representative", 0) == net["patients"] == 320
+    edges = pd.Series([e["kind"] for e in net["edges"]]).value_counts()
+    assert edges["care"] == 320  # every patient to their provider
+    assert edges["colleagues"] == model.provider_network.subgraph(range(10)).number_of_edges()
+    values = [n["value"] for n in net["nodes"] if n["value"] is not None]
+    assert all(0 <= x <= 1 for x in values)
+    stigma = site_network(model, 0, "stigma")
+    assert [n["value"] for n in stigma["nodes"]] != [n["value"] for n in net["nodes"]]
+    spec = network_spec(stigma, "stigma")
+    assert spec["layer"][1]["encoding"]["fill"]["scale"]["scheme"] == "reds"
+    with pytest.raises(ValueError, match="site = 26"):
+        site_network(model, 26)
+
+
+def test_chart_specs_hold_the_frame_values() -> None:
+    model = CoproductionModel.from_scenario(small_scenario(), rng=1)
+    model.run_for(5)
+    frame = model.outputs.collaborative()
+    specs = charts.explore_charts(frame, model.parameters, horizon=78)
+    trust = specs["trust"]["data"]["values"]
+    mine = [r["value"] for r in trust if r["series"] == "patients' trust in providers"]
+    assert mine == pytest.approx(frame["patient_trust"].round(4).tolist())
+    assert specs["stigma"]["layer"][0]["encoding"]["x"]["scale"]["domain"] == [0, 78]
+    assert json.dumps(specs)  # plain JSON for the browser
+
+
+# --- comparison -----------------------------------------------------------------------------
+def test_pairs_use_common_random_numbers_and_paired_intervals() -> None:
+    a = small_scenario(power_sharing=4)
+    b = small_scenario()
+    result = run_pair(a, b, replications=3, weeks=10, root_seed=5)
+    # Replication r of design B is exactly the run with replication_seed(5, r).
+    again = CoproductionModel.from_scenario(b, rng=replication_seed(5, 2))
+    again.run_for(10)
+    pd.testing.assert_frame_equal(result.collaborative[1][2], again.outputs.collaborative())
+    outcome = state.OUTCOME_BY_KEY["patient_trust"]
+    expected = paired_difference(result.series(outcome, 0), result.series(outcome, 1))
+    np.testing.assert_allclose(result.difference(outcome).mean, expected.mean)
+    lines = summary(result)
+    assert len(lines) == len(state.OUTCOMES)
+    assert all("paired replications" in line for line in lines)
+
+
+def test_identical_designs_show_no_difference() -> None:
+    same = small_scenario()
+    result = run_pair(same, same, replications=2, weeks=6, root_seed=1)
+    outcome = state.OUTCOME_BY_KEY["value"]
+    assert np.all(result.difference(outcome).mean == 0)  # common random numbers
+    assert "no clear difference" in verdict(result, outcome)
+
+
+def test_verdict_names_the_better_design_for_lower_is_better() -> None:
+    result = run_pair(small_scenario(), small_scenario(), replications=3, weeks=4)
+    outcome = state.OUTCOME_BY_KEY["equity_gap"]
+    for frame in result.collaborative[1]:  # B's gap made clearly larger: A is better
+        frame["equity_gap"] = frame["equity_gap"] + np.linspace(0.1, 0.2, len(frame))
+    for r, frame in enumerate(result.collaborative[1]):
+        frame["equity_gap"] += 0.001 * r  # some spread, so the interval is finite
+    text = verdict(result, outcome)
+    assert text.startswith("Equity gap between groups: A did better")
+
+
+def test_compare_page_renders_designs_and_refuses_bad_settings() -> None:
+    _, rc = solara.render(compare.Page(), handle_error=False)
+    rc.find(v.Btn, children=["Run comparison"]).assert_single()
+    compare.set_design(1, representative_seats=5)
+    assert compare.problems.value[0].field == "representative_seats"
+    assert compare.design(1).representative_seats == 2
+    compare.set_design(0, power_sharing=3)
+    assert compare.design(0).power_sharing == 3 and compare.design(0).name == "tokenistic"
+
+
+# --- teaching -----------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def small_demo_runs() -> dict:
+    """Each demonstration's pair on the small collaborative (fast), two replications."""
+    out = {}
+    for demo in demos.DEMOS:
+        a, b = (s.with_overrides({"sites": SMALL_SITES}) for s in demo.scenarios())
+        out[demo.key] = run_pair(a, b, names=demo.names, replications=2, weeks=40)
+    return out
+
+
+def test_each_demo_pair_differs_only_in_its_prepared_settings() -> None:
+    base = load_scenario("careqic").to_dict()
+    for demo in demos.DEMOS:
+        a, b = (s.to_dict() for s in demo.scenarios())
+        changed = {k for k in base if a.get(k) != b.get(k)} - {"name"}
+        assert changed == set(demo.overrides[0]) | set(demo.overrides[1]), demo.key
+
+
+def test_narration_is_computed_from_the_runs(small_demo_runs: dict) -> None:
+    result = small_demo_runs["ignored"]
+    lines = demos.narrate_ignored(result)
+    trust = [result.column("representative_trust", d)[:, -1].mean() for d in (0, 1)]
+    assert f"ended at {trust[0]:.2f} where their input was reported back" in lines[0]
+    assert f"at {trust[1]:.2f} where it was ignored" in lines[0]
+    assert "feedback.py" in lines[3]
+    # Change the runs and the story changes with them.
+    for frame in result.collaborative[1]:
+        frame["representative_trust"] = 0.123
+    assert "at 0.12 where it was ignored" in demos.narrate_ignored(result)[0]
+
+
+def test_contact_and_inclusion_narrations(small_demo_runs: dict) -> None:
+    contact = demos.narrate_contact(small_demo_runs["contact"])
+    assert contact[0].startswith("Provider stigma toward sex workers")
+    change = [
+        (f["stigma_sex_workers"].iloc[-1] - f["stigma_sex_workers"].iloc[0])
+        for f in small_demo_runs["contact"].collaborative[1]
+    ]
+    assert f"by {abs(np.mean(change)):.3f} in the partnership" in contact[0]
+    assert "latitude is 0.43 at rung 4 (consultation)" in contact[-1]
+    inclusion = demos.narrate_inclusion(small_demo_runs["inclusion"])
+    assert inclusion[0].startswith("With deliberate inclusion, key populations held ")
+    assert "reachability here is" in inclusion[-1]
+    for demo in demos.DEMOS:
+        for spec in demo.charts(small_demo_runs[demo.key]):
+            assert spec["data"]["values"]
+
+
+def test_teach_page_lists_the_three_demonstrations() -> None:
+    _, rc = solara.render(teach.Page(), handle_error=False)
+    titles = {d.title for d in demos.DEMOS}
+    assert len(titles) == 3
+    for title in titles:
+        rc.find(v.Btn, children=[title]).assert_single()
+    rc.find(v.Btn, children=["Run this demonstration"]).assert_single()
