@@ -6,10 +6,16 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PIP    := $(BIN)/python -m pip --disable-pip-version-check
+# The app's front-end files, fetched from npm into Solara's CDN cache in .venv (offline use).
+ASSETS := $(VENV)/.solara-assets
+APP_PORT ?= 8765
+# The app never reaches the internet: no telemetry, and Solara's CDN set to a closed
+# loopback port, so a missing front-end file fails instead of being fetched.
+APP_ENV := SOLARA_TELEMETRY_MIXPANEL_ENABLE=false SOLARA_ASSETS_CDN=http://127.0.0.1:9/npm/
 
-.PHONY: setup run test lint bench lock clean
+.PHONY: setup run test lint bench lock clean assets app bench-app
 
-setup: $(STAMP)
+setup: $(STAMP) $(ASSETS)
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; v = sys.version_info; sys.exit(0 if v >= (3, 12) else "coprod_sim needs Python >= 3.12 (Mesa 3.5); $(PYTHON) is %d.%d" % v[:2])'
@@ -18,10 +24,16 @@ $(STAMP): requirements.lock pyproject.toml
 	$(PIP) install --quiet --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
 
+$(ASSETS): $(STAMP) scripts/solara_assets.py
+	$(BIN)/python scripts/solara_assets.py
+	@touch $(ASSETS)
+
+assets: $(ASSETS)
+
 run: $(STAMP)
 	$(BIN)/coprod run --scenario careqic --out results/careqic --overwrite
 
-test: $(STAMP)
+test: $(STAMP) $(ASSETS)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
@@ -30,6 +42,13 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_model.py
+
+# The scenario explorer on http://127.0.0.1:$(APP_PORT) (Ctrl-C stops it).
+app: $(STAMP) $(ASSETS)
+	$(APP_ENV) $(BIN)/solara run app/app.py --host 127.0.0.1 --port $(APP_PORT) --no-open --production
+
+bench-app: $(STAMP) $(ASSETS)
+	$(APP_ENV) $(BIN)/python benchmarks/bench_app.py
 
 # Re-pin after changing dependencies in pyproject.toml (needs the registry).
 lock:
