@@ -12,10 +12,10 @@ import time
 from typing import Any
 
 import solara
-import solara.widgets
 
 from app import charts, state
 from app.network import network_spec, site_network
+from app.vega import VegaLiteLive
 from coprod_sim import CoproductionModel, Problem, preset_names
 
 #: Pause between weeks while playing, so a class can follow (seconds).
@@ -56,7 +56,7 @@ def ProblemList(problems: tuple[Problem, ...], title: str, classes: list[str]) -
 def Chart(name: str, spec: charts.Spec) -> None:
     """One Vega-Lite chart in a wrapper the tests can find by class."""
     with solara.Div(classes=["coprod-chart", f"chart-{name}"]):
-        solara.widgets.VegaLite.element(spec=spec)
+        VegaLiteLive.element(spec=spec)
 
 
 @solara.component

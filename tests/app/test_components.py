@@ -12,11 +12,11 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 import solara
-import solara.widgets
 
 from app import charts, compare, demos, explore, state, teach
 from app.network import network_spec, site_network
 from app.pairs import run_pair, summary, verdict
+from app.vega import VegaLiteLive
 from coprod_sim import CoproductionModel, Scenario, load_scenario
 from coprod_sim.experiments import paired_difference, replication_seed
 from tests.conftest import SMALL_SITES, small_scenario
@@ -45,7 +45,7 @@ def week_text(rc: object) -> str:
 
 
 def chart_specs(rc: object) -> list[dict]:
-    return [w.spec for w in rc.find(solara.widgets.VegaLite).widgets]  # type: ignore[attr-defined]
+    return [w.spec for w in rc.find(VegaLiteLive).widgets]  # type: ignore[attr-defined]
 
 
 def slider(rc: object, field: str) -> v.Slider:
