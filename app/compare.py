@@ -19,6 +19,7 @@ from app import charts, state
 from app.explore import Chart, ControlInput, ProblemList
 from app.pairs import PairResult, run_pair, summary
 from coprod_sim import Problem, Scenario, ScenarioError, load_scenario, preset_names
+from coprod_sim.mechanisms.power import rung_name
 
 #: The controls offered per design (the crisis is left to the explorer).
 DESIGN_FIELDS = (
@@ -69,14 +70,15 @@ def set_design(index: int, preset: str | None = None, **changes: Any) -> None:
 
 @solara.lab.task(prefer_threaded=True)
 def comparison(
-    a: Scenario, b: Scenario, names: tuple[str, str], reps: int, n_weeks: int, seed: int
+    a: Scenario, b: Scenario, descriptions: tuple[str, str], reps: int, n_weeks: int, seed: int
 ) -> PairResult:
     """Both designs over ``reps`` paired replications (in a background thread)."""
     progress.set(0.0)
     return run_pair(
         a,
         b,
-        names=names,
+        names=("A", "B"),
+        descriptions=descriptions,
         replications=reps,
         weeks=n_weeks,
         root_seed=seed,
@@ -86,10 +88,21 @@ def comparison(
 
 
 def design_label(index: int) -> str:
-    scenario = design(index)
-    letter = "AB"[index]
-    preset = design_presets.value[index]
-    return f"{letter} ({preset}, rung {scenario.power_sharing}, {scenario.inclusion})"
+    """'A = tokenistic: rung 4 (consultation), convenience recruitment, ...'."""
+    s = design(index)
+    changed = dict(design_overrides.value[index])
+    return (
+        f"{'AB'[index]} = {design_presets.value[index]}"
+        + (
+            " with " + ", ".join(f"{k} = {v}" for k, v in sorted(changed.items()))
+            if changed
+            else ""
+        )
+        + f": power sharing rung {s.power_sharing} ({rung_name(s.power_sharing)}), "
+        f"{s.inclusion} recruitment, team of {s.team_size} with {s.representative_seats} "
+        f"representative seat(s), feedback loop {s.feedback_loop:.2f}, managers' support "
+        f"{s.authority_support:.2f}"
+    )
 
 
 @solara.component
@@ -115,6 +128,8 @@ def DesignCard(index: int) -> None:
 @solara.component
 def Results(result: PairResult) -> None:
     solara.Markdown("### Which design did better, and how sure is that?")
+    for description in result.descriptions:
+        solara.Text(description, style={"display": "block", "font-weight": "bold"})
     with solara.Div(classes=["compare-summary"]):
         for line in summary(result):
             solara.Text(line, style={"display": "block", "margin-bottom": "6px"})

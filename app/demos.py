@@ -195,10 +195,10 @@ def narrate_inclusion(result: PairResult) -> list[str]:
     gap = [_end(result.column("equity_gap", d)) for d in (0, 1)]
     _, low, high, clear = _clear(gap[0], gap[1])
     b = result.scenarios[1]
-    reach = ", ".join(f"{g.label.lower()} {g.reachability:g}" for g in b.groups)
+    reach = ", ".join(f"{g.label} {g.reachability:g}" for g in b.groups)
 
     def heard_text(h: dict[str, float]) -> str:
-        return ", ".join(f"{label.lower()} {n:.0f}" for label, n in h.items())
+        return ", ".join(f"{label} {n:.0f}" for label, n in h.items())
 
     return [
         f"With {deliberate}, key populations held {np.nanmean(seats[0]):.0%} of "
@@ -219,10 +219,38 @@ def narrate_inclusion(result: PairResult) -> list[str]:
     ]
 
 
+def _key_seat_share(result: PairResult, design: int) -> np.ndarray:
+    """(replications, weeks): the key populations' share of the seats held each week."""
+    rows = []
+    for frame in result.groups[design]:
+        seated = frame.pivot_table(
+            index="step", columns="key_population", values="representatives", aggfunc="sum"
+        ).reindex(columns=[False, True], fill_value=0)
+        total = seated.sum(axis=1).to_numpy(dtype=float)
+        rows.append(
+            np.divide(
+                seated[True].to_numpy(dtype=float),
+                total,
+                where=total > 0,
+                out=np.full(total.shape, np.nan),
+            )
+        )
+    return np.stack(rows)
+
+
 def charts_inclusion(result: PairResult) -> list[charts.Spec]:
+    shares = {}
+    for d, name in enumerate(result.names):
+        band = mean_interval(_key_seat_share(result, d))
+        shares[name] = (band.mean, band.low, band.high)
     return [
         _band_chart(result, "equity_gap", "Equity gap between groups", "best − worst value"),
-        _band_chart(result, "representatives", "Representatives holding a seat", "seated"),
+        charts.designs_band(
+            result.weeks,
+            shares,
+            title="Key populations' share of the seats",
+            y_title="share of seats held",
+        ),
     ]
 
 

@@ -225,9 +225,12 @@ def Sidebar(model: CoproductionModel | None) -> None:
 
 
 @solara.component
-def Player(model: CoproductionModel, tick: int) -> None:
-    """Reset, play or pause, step; and how far the run is (``tick`` changes after every
-    step, so that this redraws although the model object stays the same)."""
+def Player(model: CoproductionModel) -> None:
+    """Reset, play or pause, step; and how far the run is."""
+    # Reading the tick subscribes this component to every step (the model object stays the
+    # same). Only the parts that change per step subscribe, so a step does not re-render
+    # the sidebar's controls.
+    state.tick.get()
     playing = state.playing.value
 
     def play_loop() -> None:
@@ -272,8 +275,9 @@ def Player(model: CoproductionModel, tick: int) -> None:
 
 
 @solara.component
-def Charts(model: CoproductionModel, tick: int) -> None:
-    """The live charts; rebuilt only when the model has stepped (``tick``)."""
+def Charts(model: CoproductionModel) -> None:
+    """The live charts; rebuilt only when the model has stepped."""
+    tick = state.tick.value
     scenario = model.parameters
     horizon = state.weeks.value
     specs = solara.use_memo(
@@ -286,8 +290,9 @@ def Charts(model: CoproductionModel, tick: int) -> None:
 
 
 @solara.component
-def NetworkView(model: CoproductionModel, tick: int) -> None:
+def NetworkView(model: CoproductionModel) -> None:
     """One site's people and ties, coloured by trust or stigma."""
+    tick = state.tick.value
     site_names = [site.name for site in model.sites]
     site, set_site = solara.use_state(0)
     colour_by, set_colour_by = solara.use_state("trust")
@@ -313,13 +318,23 @@ def NetworkView(model: CoproductionModel, tick: int) -> None:
         f"representative(s) on the team, {network['patients']} patients.",
         style={"font-size": "0.85em"},
     )
+    solara.Text(
+        "■ manager · ◆ provider · ▲ patient representative · ● patient (faded: out of care). "
+        "Orange ties: the improvement team; dark: colleagues; light: who sees whom. "
+        + (
+            "Colour: patients' trust in providers, providers' regard for patients."
+            if colour_by == "trust"
+            else "Colour: stigma a patient meets from their provider toward their group; a "
+            "provider's mean stigma toward the key populations."
+        ),
+        style={"font-size": "0.8em", "display": "block", "max-width": "640px"},
+    )
     Chart("network", network_spec(network, colour_by))
 
 
 @solara.component
 def Page() -> None:
     model = state.model.value
-    tick = state.tick.value
 
     def build_first() -> None:
         if state.model.value is None:
@@ -337,6 +352,6 @@ def Page() -> None:
         f"### {scenario.name} · {len(model.sites)} sites · {model.patients.n:,} patients · "
         f"seed {state.seed.value}"
     )
-    Player(model, tick)
-    Charts(model, tick)
-    NetworkView(model, tick)
+    Player(model)
+    Charts(model)
+    NetworkView(model)

@@ -213,6 +213,11 @@ def network_spec(network: dict, colour_by: ColourBy = "trust") -> Spec:
                         "scale": {"scheme": scheme, "domain": [0, 1]},
                         "legend": {"orient": "right"},
                     },
+                    # Patients who have left care stay on the map, faded.
+                    "opacity": {
+                        "condition": {"test": "datum.kind === 'patient out of care'", "value": 0.3},
+                        "value": 0.95,
+                    },
                     "tooltip": [
                         {"field": "kind", "type": "nominal"},
                         {"field": "label", "type": "nominal", "title": "who"},

@@ -33,6 +33,7 @@ class PairResult:
     root_seed: int
     collaborative: tuple[list[pd.DataFrame], list[pd.DataFrame]]
     groups: tuple[list[pd.DataFrame], list[pd.DataFrame]]
+    descriptions: tuple[str, str] = ("", "")
 
     @property
     def replications(self) -> int:
@@ -60,6 +61,7 @@ def run_pair(
     b: Scenario,
     *,
     names: tuple[str, str] = ("A", "B"),
+    descriptions: tuple[str, str] = ("", ""),
     replications: int = 5,
     weeks: int = 78,
     root_seed: int = 1,
@@ -92,6 +94,7 @@ def run_pair(
         root_seed=root_seed,
         collaborative=frames,
         groups=groups,
+        descriptions=descriptions,
     )
 
 
@@ -104,27 +107,24 @@ def verdict(result: PairResult, outcome: Outcome) -> str:
     much, and how sure that is (from the paired 95% interval)."""
     diff = result.difference(outcome)
     mean, low, high = (float(np.asarray(v)[-1]) for v in (diff.mean, diff.low, diff.high))
-    a_end = float(result.band(outcome, 0).mean[-1])
-    b_end = float(result.band(outcome, 1).mean[-1])
+    ends = [float(result.band(outcome, d).mean[-1]) for d in (0, 1)]
     name_a, name_b = result.names
     d = outcome.digits
-    where = (
-        f"after {int(result.weeks[-1])} weeks, {name_a} {_fmt(a_end, d)} and {name_b} "
-        f"{_fmt(b_end, d)}"
-    )
-    interval = (
-        f"difference {name_b} − {name_a} {mean:+.{d}f}, 95% interval {low:+.{d}f} to {high:+.{d}f}"
+    weeks = int(result.weeks[-1])
+    numbers = (
+        f"{name_a} {_fmt(ends[0], d)}, {name_b} {_fmt(ends[1], d)} after {weeks} weeks; "
+        f"{name_b} − {name_a} = {mean:+.{d}f}, 95% interval {low:+.{d}f} to {high:+.{d}f} "
+        f"over {diff.n} paired replications"
     )
     if not np.isfinite(low) or (low <= 0 <= high):
         return (
-            f"{outcome.label}: no clear difference ({where}; {interval}, which includes 0, "
-            f"over {diff.n} paired replications)."
+            f"{outcome.label}: no clear difference ({numbers}; the interval includes 0, so "
+            f"either design could be ahead)."
         )
-    b_higher = mean > 0
-    better = name_b if b_higher == (outcome.better == "higher") else name_a
+    better = name_b if (mean > 0) == (outcome.better == "higher") else name_a
     return (
-        f"{outcome.label}: {better} did better ({where}; {interval}, over {diff.n} paired "
-        f"replications: the whole interval is on one side of 0, so the direction is clear)."
+        f"{outcome.label}: {better} did better ({numbers}; the whole interval is on one side "
+        f"of 0, so the direction is clear)."
     )
 
 

@@ -195,3 +195,12 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "browser: end-to-end test in headless Chromium against a real Solara server"
     )
+
+
+def element_screenshot(page: object, selector: str, name: str) -> Path:
+    """Save a screenshot of one element (the page scrolls inside Solara's layout, which a
+    full-page screenshot does not follow)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.locator(selector).first.screenshot(path=str(path))  # type: ignore[attr-defined]
+    return path

@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from tests.app.conftest import Server, Traffic, open_page, screenshot
+from tests.app.conftest import Server, Traffic, element_screenshot, open_page, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -106,6 +106,7 @@ def test_step_play_and_a_control_change_the_charts(
     assert week(page) == paused_at
     assert paused_at >= 6
     screenshot(page, "explore-played")
+    element_screenshot(page, ".chart-network", "network-trust")
 
     # Power sharing one rung down, with the keyboard on the slider: the model is rebuilt.
     page.locator(".control-power_sharing [role=slider]").first.focus()  # type: ignore[attr-defined]
@@ -120,7 +121,7 @@ def test_step_play_and_a_control_change_the_charts(
     network = svg(page, "network")
     page.get_by_role("button", name="stigma").click()  # type: ignore[attr-defined]
     wait_svg_change(page, "network", network)
-    screenshot(page, "explore-stigma-network")
+    element_screenshot(page, ".chart-network", "network-stigma")
     traffic.check_offline()
 
 
@@ -170,13 +171,15 @@ def test_a_comparison_runs_and_says_which_design_did_better(
     summary = page.locator(".compare-summary")  # type: ignore[attr-defined]
     summary.wait_for(timeout=60_000)
     text = summary.inner_text()
-    assert "Patients' trust in providers:" in text
+    assert "Patients' trust in providers: " in text
+    assert "A = tokenistic" in page.inner_text("body")  # type: ignore[attr-defined]
     assert "Equity gap between groups:" in text
     assert "paired replications" in text
     assert re.search(r"did better|no clear difference", text)
     for key in ("patient_trust", "key_population_stigma", "equity_gap", "retention"):
         page.locator(f".chart-diff-{key} svg.marks").first.wait_for()  # type: ignore[attr-defined]
     screenshot(page, "compare-results")
+    element_screenshot(page, ".chart-diff-key_population_stigma", "compare-stigma-difference")
     traffic.check_offline()
 
 
