@@ -224,48 +224,42 @@ def _drive(
     summary: SweepSummary,
     bar: tqdm,
 ) -> None:
-    """Keep ``slots`` runs in flight; record each as it finishes."""
-    pending: dict[Future, tuple[RunTask, int]] = {}
+    """Keep ``slots`` runs in flight; record each as it finishes, retrying failures."""
+    pending: dict[Future, tuple[RunTask, int]] = {}  # future -> (task, attempt)
 
     def submit(task: RunTask, attempt: int) -> None:
         pending[pool.submit(execute, task)] = (task, attempt)
 
+    def record_finished() -> None:
+        finished, _ = wait(list(pending), return_when=FIRST_COMPLETED)
+        for future in finished:
+            task, attempt = pending.pop(future)
+            try:
+                result = future.result()
+            except Exception as error:  # the worker, not the run, failed (e.g. it was lost)
+                result = RunResult(task.ids["run_id"], error=f"{type(error).__name__}: {error}")
+            if result.error is None:
+                writer.add(result)
+                summary.completed += 1
+            else:
+                writer.add_error(task, attempt, result)
+                if attempt <= retries:
+                    submit(task, attempt + 1)
+                    continue
+                summary.failed += 1
+            bar.update(1)
+            bar.set_postfix(done=summary.done, failed=summary.failed, refresh=False)
+
     try:
         for task in todo:
             submit(task, 1)
-            if len(pending) < slots:
-                continue
-            for future, (task_done, attempt) in _finished(pending):
-                _record(future, task_done, attempt, retries, writer, summary, bar, submit)
+            if len(pending) >= slots:
+                record_finished()
         while pending:
-            for future, (task_done, attempt) in _finished(pending):
-                _record(future, task_done, attempt, retries, writer, summary, bar, submit)
+            record_finished()
     finally:
         for future in pending:
             future.cancel()
-
-
-def _finished(pending: dict[Future, tuple[RunTask, int]]) -> list[tuple[Future, tuple]]:
-    finished, _ = wait(list(pending), return_when=FIRST_COMPLETED)
-    return [(f, pending.pop(f)) for f in finished]
-
-
-def _record(future, task, attempt, retries, writer, summary, bar, submit) -> None:
-    try:
-        result = future.result()
-    except Exception as error:  # the worker, not the run, failed (e.g. a lost worker)
-        result = RunResult(task.ids["run_id"], error=f"{type(error).__name__}: {error}")
-    if result.error is None:
-        writer.add(result)
-        summary.completed += 1
-    else:
-        writer.add_error(task, attempt, result)
-        if attempt <= retries:
-            submit(task, attempt + 1)
-            return
-        summary.failed += 1
-    bar.update(1)
-    bar.set_postfix(done=summary.done, failed=summary.failed, refresh=False)
 
 
 class _Writer:
