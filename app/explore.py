@@ -148,6 +148,7 @@ def CrisisControls(values: dict[str, Any]) -> None:
 @solara.component
 def ImportExport(model: CoproductionModel | None) -> None:
     """Import a TOML scenario (errors shown here); download the scenario and results."""
+    state.tick.get()  # redraw after each step: the results' file name carries the week
     solara.Markdown("**Import a scenario**")
 
     def on_file(info: dict) -> None:

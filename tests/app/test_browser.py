@@ -9,9 +9,12 @@ or any other host), then works the page as a user would. Screenshots go to
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
+import pandas as pd
 import pytest
 
+from coprod_sim import Scenario, load_scenario
 from tests.app.conftest import Server, Traffic, element_screenshot, open_page, screenshot
 
 pytestmark = pytest.mark.browser
@@ -156,10 +159,18 @@ def test_a_bad_toml_shows_its_errors_and_the_app_keeps_running(
     assert "power_sharing = 9" in text and "less than or equal to 8" in text
     assert "inclusion = 'sometimes'" in text and "'convenience' or 'deliberate'" in text
     screenshot(page, "import-error")
-    # The previous scenario still runs.
+    # The previous scenario still runs, and is what a download gives.
     assert page.get_by_text("careqic · 26 sites").count() == 1  # type: ignore[attr-defined]
     assert week(page) == 1
     step(page, 1)
+    with page.expect_download() as download:  # type: ignore[attr-defined]
+        page.get_by_role("button", name="Scenario (TOML)").click()  # type: ignore[attr-defined]
+    saved = Path(download.value.path()).read_text()
+    assert Scenario.from_toml(saved) == load_scenario("careqic")
+    with page.expect_download() as download:  # type: ignore[attr-defined]
+        page.get_by_role("button", name="Results (CSV)").click()  # type: ignore[attr-defined]
+    assert download.value.suggested_filename == "careqic-seed42-week2.csv"
+    assert list(pd.read_csv(download.value.path())["week"]) == [0, 1, 2]
     traffic.check_offline()
 
 
@@ -168,6 +179,8 @@ def test_a_comparison_runs_and_says_which_design_did_better(
 ) -> None:
     load(page, app_server, "/compare")
     page.get_by_role("button", name="Run comparison").click()  # type: ignore[attr-defined]
+    # The runs happen in the background: the page shows their progress meanwhile.
+    page.locator(".compare-progress").wait_for()  # type: ignore[attr-defined]
     summary = page.locator(".compare-summary")  # type: ignore[attr-defined]
     summary.wait_for(timeout=60_000)
     text = summary.inner_text()
