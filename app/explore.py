@@ -8,7 +8,6 @@ The model runs in the server; each step redraws the charts from
 from __future__ import annotations
 
 import threading
-import time
 from typing import Any
 
 import solara
@@ -234,17 +233,20 @@ def Player(model: CoproductionModel) -> None:
     state.tick.get()
     playing = state.playing.value
 
-    def play_loop() -> None:
-        while state.playing.value:
+    def play_loop(cancel: threading.Event) -> None:
+        # Stops between weeks only: on Pause, a new horizon or leaving the page (``cancel``).
+        while state.playing.value and not cancel.is_set():
             with _LOCK:
                 current = state.current_model()
                 if current.steps >= state.weeks.value:
                     state.playing.set(False)
                     break
                 state.step_model(1)
-            time.sleep(PLAY_INTERVAL)
+            cancel.wait(PLAY_INTERVAL)
 
-    solara.use_thread(play_loop, dependencies=[playing])
+    # Not Solara's default "intrusive" cancelling, which raises inside the thread wherever it
+    # is, and could leave a model half way through a week.
+    solara.use_thread(play_loop, dependencies=[playing], intrusive_cancel=False)
 
     with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
         solara.Button("Reset", on_click=reset, color="primary", outlined=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import time
 
 import ipyvuetify as v
 import numpy as np
@@ -306,3 +307,16 @@ def test_teach_page_lists_the_three_demonstrations() -> None:
     for title in titles:
         rc.find(v.Btn, children=[title]).assert_single()
     rc.find(v.Btn, children=["Run this demonstration"]).assert_single()
+
+
+def test_play_steps_in_the_background_until_paused_or_the_horizon() -> None:
+    rc = render_explore()
+    state.weeks.set(6)
+    button(rc, "Play").click()
+    deadline = time.monotonic() + 20
+    while state.model.value.steps < 6 and time.monotonic() < deadline:  # type: ignore[union-attr]
+        time.sleep(0.05)
+    time.sleep(0.5)
+    assert state.model.value.steps == 6  # type: ignore[union-attr]  # stopped at the horizon
+    assert not state.playing.value
+    assert week_text(rc) == "Week 6 of 6"
