@@ -63,12 +63,12 @@ def _moved(change: float) -> str:
     return f"{'fell' if change < 0 else 'rose'} by {abs(change):.3f}"
 
 
-def _sure(clear: bool, low: float, high: float) -> str:
-    interval = f"95% interval {low:+.3f} to {high:+.3f}"
+def _sure(clear: bool, low: float, high: float, digits: int = 3) -> str:
+    interval = f"95% interval {low:+.{digits}f} to {high:+.{digits}f}"
     return (
-        f"a clear difference ({interval})"
+        f"a clear difference, {interval}"
         if clear
-        else f"no clear difference in these runs ({interval}, which includes 0)"
+        else f"no clear difference in these runs, {interval}, which includes 0"
     )
 
 
@@ -82,29 +82,44 @@ def _band_chart(result: PairResult, column: str, title: str, y_title: str) -> ch
 
 # --- 1. When patient input is ignored -------------------------------------------------------
 def narrate_ignored(result: PairResult) -> list[str]:
-    heard, ignored = result.names
     trust = [_end(result.column("representative_trust", d)) for d in (0, 1)]
     dropped = [_end(result.column("reps_dropped", d)) for d in (0, 1)]
     ideas = [_end(result.column("patient_originated", d)) for d in (0, 1)]
     mean, low, high, clear = _clear(trust[0], trust[1])
     _, drop_low, drop_high, drop_clear = _clear(dropped[0], dropped[1])
+    idea_mean, idea_low, idea_high, idea_clear = _clear(ideas[0], ideas[1])
     s = result.scenarios[1]
     lines = [
         f"Representatives' trust in providers ended at {trust[0].mean():.2f} where their "
-        f"input was reported back ({heard}) and at {trust[1].mean():.2f} where it was ignored "
-        f"({ignored}): {_sure(clear, low, high)}.",
+        f"input was reported back and at {trust[1].mean():.2f} where it was ignored: "
+        f"{_sure(clear, low, high, 2)}.",
         f"{dropped[1].mean():.0f} representatives gave up their seats over "
         f"{int(result.weeks[-1])} weeks when ignored, against {dropped[0].mean():.0f} when "
-        f"heard back ({_sure(drop_clear, drop_low, drop_high)}).",
+        f"heard back ({_sure(drop_clear, drop_low, drop_high, 1)}).",
         f"Patient-originated changes adopted: {ideas[0].mean():.0f} with the loop closed, "
-        f"{ideas[1].mean():.0f} with input ignored.",
+        f"{ideas[1].mean():.0f} with input ignored "
+        f"({_sure(idea_clear, idea_low, idea_high, 1)}).",
         "Why: each time a representative speaks and hears nothing back, the feedback "
         "mechanism (coprod_sim/mechanisms/feedback.py) counts it as a bad experience for "
         "their trust, and in the trust mechanism (beta reputation, trust.py) one bad "
         f"experience weighs as much as {s.negativity_bias:g} good ones. A representative "
-        "whose trust runs out leaves the team (teams.py, step 7) and fewer speak up "
-        "(voice.py), so fewer of patients' ideas reach testing.",
+        "whose trust runs out leaves the team (teams.py, step 7); the seat is offered to "
+        "another patient, who starts again with their own trust.",
     ]
+    if idea_clear and idea_mean < 0:
+        lines.append(
+            "With less trust fewer representatives speak up (voice.py), so fewer of patients' "
+            "ideas reach testing."
+        )
+    elif not idea_clear:
+        # Counted per meeting week: how often any representative was heard over the run.
+        heard = [result.column("reps_heard", d).sum(axis=1).mean() for d in (0, 1)]
+        lines.append(
+            f"Representatives were heard {heard[0]:.0f} times in meetings with the loop "
+            f"closed and {heard[1]:.0f} times with input ignored: emptied seats are refilled, "
+            "so in these runs the loss shows in trust and turnover more than in the number "
+            "of patients' ideas tested."
+        )
     if mean > 0:
         lines.append(
             "In these runs ignoring input did not lower representatives' trust: the effect "
@@ -141,8 +156,8 @@ def narrate_contact(result: PairResult) -> list[str]:
         change = [result.column(col, d)[:, -1] - result.column(col, d)[:, 0] for d in (0, 1)]
         _, low, high, clear = _clear(change[0], change[1])
         lines.append(
-            f"Provider stigma toward {g.label.lower()} {_moved(change[1].mean())} in the "
-            f"{high_name} design and {_moved(change[0].mean())} in the {low_name} one "
+            f"Provider stigma toward {g.label.lower()} {_moved(change[1].mean())} with "
+            f"{high_name} and {_moved(change[0].mean())} with {low_name} "
             f"({_sure(clear, low, high)})."
         )
     lines.append(
@@ -271,7 +286,7 @@ DEMOS: tuple[Demo, ...] = (
         title="Equal-status contact and stigma",
         question="Does working alongside key populations as equals reduce providers' "
         "stigma, and does it need equal status and managers' backing?",
-        names=("consultation, little backing", "partnership, backed by managers"),
+        names=("consultation and little backing", "shared power backed by managers"),
         overrides=(
             {"power_sharing": 4, "authority_support": 0.3},
             {"power_sharing": 7, "authority_support": 0.9},

@@ -275,7 +275,7 @@ def test_narration_is_computed_from_the_runs(small_demo_runs: dict) -> None:
     lines = demos.narrate_ignored(result)
     trust = [result.column("representative_trust", d)[:, -1].mean() for d in (0, 1)]
     assert f"ended at {trust[0]:.2f} where their input was reported back" in lines[0]
-    assert f"at {trust[1]:.2f} where it was ignored" in lines[0]
+    assert f"and at {trust[1]:.2f} where it was ignored" in lines[0]
     assert "feedback.py" in lines[3]
     # Change the runs and the story changes with them.
     for frame in result.collaborative[1]:
@@ -290,7 +290,7 @@ def test_contact_and_inclusion_narrations(small_demo_runs: dict) -> None:
         (f["stigma_sex_workers"].iloc[-1] - f["stigma_sex_workers"].iloc[0])
         for f in small_demo_runs["contact"].collaborative[1]
     ]
-    assert f"by {abs(np.mean(change)):.3f} in the partnership" in contact[0]
+    assert f"by {abs(np.mean(change)):.3f} with shared power backed by managers" in contact[0]
     assert "latitude is 0.43 at rung 4 (consultation)" in contact[-1]
     inclusion = demos.narrate_inclusion(small_demo_runs["inclusion"])
     assert inclusion[0].startswith("With deliberate inclusion, key populations held ")
