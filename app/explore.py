@@ -14,7 +14,7 @@ import solara
 
 from app import charts, state
 from app.network import network_spec, site_network
-from app.vega import VegaLiteLive
+from app.vega import VegaLiteLive, split_data
 from coprod_sim import CoproductionModel, Problem, preset_names
 
 #: Pause between weeks while playing, so a class can follow (seconds).
@@ -54,8 +54,9 @@ def ProblemList(problems: tuple[Problem, ...], title: str, classes: list[str]) -
 @solara.component
 def Chart(name: str, spec: charts.Spec) -> None:
     """One Vega-Lite chart in a wrapper the tests can find by class."""
+    shape, data = split_data(spec)  # a millisecond or two; only charts that changed render
     with solara.Div(classes=["coprod-chart", f"chart-{name}"]):
-        VegaLiteLive.element(spec=spec)
+        VegaLiteLive.element(spec=shape, datasets_json=data)
 
 
 @solara.component
@@ -144,11 +145,15 @@ def CrisisControls(values: dict[str, Any]) -> None:
     solara.Text(state.CRISIS_RECOVERY[values["recovery"]], style={"font-size": "0.8em"})
 
 
+def _heading(text: str) -> None:
+    # Plain bold text, not solara.Markdown: Markdown is costly to re-render on every step.
+    solara.Text(text, style={"font-weight": "bold", "display": "block", "margin-top": "12px"})
+
+
 @solara.component
-def ImportExport(model: CoproductionModel | None) -> None:
-    """Import a TOML scenario (errors shown here); download the scenario and results."""
-    state.tick.get()  # redraw after each step: the results' file name carries the week
-    solara.Markdown("**Import a scenario**")
+def Import() -> None:
+    """Import a TOML scenario; its problems, or a confirmation, are shown right here."""
+    _heading("Import a scenario")
 
     def on_file(info: dict) -> None:
         data = info["data"] if info.get("data") is not None else info["file_obj"].read()
@@ -163,7 +168,12 @@ def ImportExport(model: CoproductionModel | None) -> None:
     )
     if state.import_message.value and not state.import_problems.value:
         solara.Success(state.import_message.value, dense=True, icon=False)
-    solara.Markdown("**Download**")
+
+
+@solara.component
+def Downloads(model: CoproductionModel | None) -> None:
+    """The scenario as TOML and the results so far as CSV or Parquet, built on click."""
+    _heading("Download")
     scenario = state.scenario.value
     solara.FileDownload(
         lambda: scenario.to_toml().encode(),
@@ -172,7 +182,8 @@ def ImportExport(model: CoproductionModel | None) -> None:
     )
     if model is not None:
         seed = state.seed.value
-        stem = f"{scenario.name}-seed{seed}-week{model.steps}"
+        # The files are built when clicked, so they hold every week run so far.
+        stem = f"{scenario.name}-seed{seed}"
         solara.FileDownload(
             lambda: state.results_csv(model), filename=f"{stem}.csv", label="Results (CSV)"
         )
@@ -221,16 +232,13 @@ def Sidebar(model: CoproductionModel | None) -> None:
         "That setting cannot be used; the previous scenario is kept:",
         ["control-errors"],
     )
-    ImportExport(model)
+    Import()
+    Downloads(model)
 
 
 @solara.component
 def Player(model: CoproductionModel) -> None:
     """Reset, play or pause, step; and how far the run is."""
-    # Reading the tick subscribes this component to every step (the model object stays the
-    # same). Only the parts that change per step subscribe, so a step does not re-render
-    # the sidebar's controls.
-    state.tick.get()
     playing = state.playing.value
 
     def play_loop(cancel: threading.Event) -> None:
@@ -270,11 +278,20 @@ def Player(model: CoproductionModel) -> None:
                 step=1,
                 on_value=set_weeks,
             )
-        solara.Text(
-            f"Week {model.steps} of {state.weeks.value}",
-            classes=["week-counter"],
-            style={"font-weight": "bold", "font-size": "1.1em"},
-        )
+        WeekCounter(model)
+
+
+@solara.component
+def WeekCounter(model: CoproductionModel) -> None:
+    # Reading the tick subscribes a component to every step (the model object stays the
+    # same). Only the small parts that change with each week subscribe, so a step re-renders
+    # as little as it can: a step plus its redraw must stay within 200 ms.
+    state.tick.get()
+    solara.Text(
+        f"Week {model.steps} of {state.weeks.value}",
+        classes=["week-counter"],
+        style={"font-weight": "bold", "font-size": "1.1em"},
+    )
 
 
 @solara.component
@@ -294,16 +311,12 @@ def Charts(model: CoproductionModel) -> None:
 
 @solara.component
 def NetworkView(model: CoproductionModel) -> None:
-    """One site's people and ties, coloured by trust or stigma."""
-    tick = state.tick.value
+    """One site's people and ties, coloured by trust or stigma: the choices here, the
+    drawing (redrawn every week) in ``NetworkChart``."""
     site_names = [site.name for site in model.sites]
     site, set_site = solara.use_state(0)
     colour_by, set_colour_by = solara.use_state("trust")
     site = min(site, len(site_names) - 1)
-    network = solara.use_memo(
-        lambda: site_network(model, site, colour_by),
-        dependencies=[id(model), tick, site, colour_by],
-    )
     with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
         with solara.Div(style={"width": "220px"}):
             solara.Select(
@@ -316,12 +329,6 @@ def NetworkView(model: CoproductionModel) -> None:
             value=colour_by, values=["trust", "stigma"], on_value=set_colour_by
         )
     solara.Text(
-        f"{network['site']}: {network['providers']} providers "
-        f"({network['team_providers']} on the team), {network['representatives']} "
-        f"representative(s) on the team, {network['patients']} patients.",
-        style={"font-size": "0.85em"},
-    )
-    solara.Text(
         "■ manager · ◆ provider · ▲ patient representative · ● patient (faded: out of care). "
         "Orange ties: the improvement team; dark: colleagues; light: who sees whom. "
         + (
@@ -332,7 +339,23 @@ def NetworkView(model: CoproductionModel) -> None:
         ),
         style={"font-size": "0.8em", "display": "block", "max-width": "640px"},
     )
-    Chart("network", network_spec(network, colour_by))
+    NetworkChart(model, site, colour_by)
+
+
+@solara.component
+def NetworkChart(model: CoproductionModel, site: int, colour_by: str) -> None:
+    tick = state.tick.value
+    network = solara.use_memo(
+        lambda: site_network(model, site, colour_by),  # type: ignore[arg-type]
+        dependencies=[id(model), tick, site, colour_by],
+    )
+    solara.Text(
+        f"{network['site']}: {network['providers']} providers "
+        f"({network['team_providers']} on the team), {network['representatives']} "
+        f"representative(s) on the team, {network['patients']} patients.",
+        style={"font-size": "0.85em", "display": "block"},
+    )
+    Chart("network", network_spec(network, colour_by))  # type: ignore[arg-type]
 
 
 @solara.component

@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from app.charts import EMBED, SCHEMA, Spec
+from app.charts import SCHEMA, Spec
 from coprod_sim import CoproductionModel
 
 ColourBy = Literal["trust", "stigma"]
@@ -176,7 +176,9 @@ def network_spec(network: dict, colour_by: ColourBy = "trust") -> Spec:
     }
     return {
         "$schema": SCHEMA,
-        "usermeta": EMBED,
+        # Canvas, not SVG: a site is ~1,000 marks, which a canvas redraws in a fraction of
+        # the time the browser takes to rebuild as many SVG elements.
+        "usermeta": {"embedOptions": {"renderer": "canvas", "actions": False}},
         "title": f"{network['site']}: who works with whom",
         "width": 420,
         "height": 420,

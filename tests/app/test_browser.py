@@ -27,11 +27,22 @@ def load(page: object, server: Server, path: str = "/") -> None:
     page.wait_for_load_state("networkidle")  # type: ignore[attr-defined]
 
 
+#: A chart's drawing: the SVG's markup, or the canvas's pixels (the network is a canvas).
+DRAWING_JS = """(sel) => {
+    const chart = document.querySelector(sel);
+    const svg = chart && chart.querySelector('svg.marks');
+    if (svg) return svg.innerHTML;
+    const canvas = chart && chart.querySelector('canvas.marks');
+    return canvas ? canvas.toDataURL() : null;
+}"""
+
+
 def wait_explore(page: object) -> None:
     """The explorer is up: the week counter and the charts are drawn."""
     page.get_by_text(re.compile(r"Week \d+ of \d+")).wait_for()  # type: ignore[attr-defined]
-    for name in ("trust", "stigma", "changes", "value", "retention", "network"):
+    for name in ("trust", "stigma", "changes", "value", "retention"):
         page.locator(f".chart-{name} svg.marks").first.wait_for()  # type: ignore[attr-defined]
+    page.locator(".chart-network canvas.marks").first.wait_for()  # type: ignore[attr-defined]
 
 
 def week(page: object) -> int:
@@ -40,15 +51,17 @@ def week(page: object) -> int:
 
 
 def svg(page: object, name: str) -> str:
-    return page.locator(f".chart-{name} svg.marks").first.inner_html()  # type: ignore[attr-defined]
+    """The drawing of chart ``name`` (SVG markup or canvas pixels)."""
+    drawing = page.evaluate(DRAWING_JS, f".chart-{name}")  # type: ignore[attr-defined]
+    assert drawing, f"chart {name} is not drawn"
+    return drawing
 
 
 def wait_svg_change(page: object, name: str, before: str, timeout: float = 15_000) -> str:
     """Wait until a chart's drawing differs from ``before``; return the new drawing."""
     page.wait_for_function(  # type: ignore[attr-defined]
-        "([sel, old]) => { const s = document.querySelector(sel); "
-        "return s && s.innerHTML !== old; }",
-        arg=[f".chart-{name} svg.marks", before],
+        f"([sel, old]) => {{ const now = ({DRAWING_JS})(sel); return now && now !== old; }}",
+        arg=[f".chart-{name}", before],
         timeout=timeout,
     )
     return svg(page, name)
@@ -169,7 +182,7 @@ def test_a_bad_toml_shows_its_errors_and_the_app_keeps_running(
     assert Scenario.from_toml(saved) == load_scenario("careqic")
     with page.expect_download() as download:  # type: ignore[attr-defined]
         page.get_by_role("button", name="Results (CSV)").click()  # type: ignore[attr-defined]
-    assert download.value.suggested_filename == "careqic-seed42-week2.csv"
+    assert download.value.suggested_filename == "careqic-seed42.csv"
     assert list(pd.read_csv(download.value.path())["week"]) == [0, 1, 2]
     traffic.check_offline()
 

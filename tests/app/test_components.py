@@ -46,7 +46,7 @@ def week_text(rc: object) -> str:
 
 
 def chart_specs(rc: object) -> list[dict]:
-    return [w.spec for w in rc.find(VegaLiteLive).widgets]  # type: ignore[attr-defined]
+    return [w.full_spec() for w in rc.find(VegaLiteLive).widgets]  # type: ignore[attr-defined]
 
 
 def slider(rc: object, field: str) -> v.Slider:
