@@ -97,32 +97,38 @@ def site_network(model: CoproductionModel, site: int, colour_by: ColourBy = "tru
     provider_of = patients.provider[p_span]
     group_of = patients.group[p_span]
     in_care = patients.in_care[p_span]
-    slot = np.zeros(n_providers, dtype=np.int64)
-    counts = np.bincount(provider_of - v_span.start, minlength=n_providers)
+    local = (provider_of - v_span.start).astype(np.int64)
+    index = np.arange(p_span.start, p_span.stop)
+    is_rep = np.isin(index, np.fromiter(rep_set, dtype=np.int64, count=len(rep_set)))
+    # Each patient's place in their provider's fan: patients are stored sorted by provider,
+    # so the rank within a provider is the position minus that provider's first position.
+    counts = np.bincount(local, minlength=n_providers)
+    fan_local = local[~is_rep]
+    rank = np.arange(fan_local.size) - np.searchsorted(fan_local, fan_local, side="left")
     fan = 2 * np.pi / max(n_providers, 1) * 0.85
     low, high = PATIENT_RADIUS
-    for j, index in enumerate(range(p_span.start, p_span.stop)):
-        local = int(provider_of[j] - v_span.start)
-        if index in rep_set:
-            xy = rep_xy[index]
-            kind = "representative"
-        else:
-            k = slot[local]
-            slot[local] += 1
-            theta = angle[local] + fan * ((k + 0.5) / max(counts[local], 1) - 0.5)
-            radius = low + (high - low) * ((k * GOLDEN) % 1.0)
-            xy = radius * np.array([np.cos(theta), np.sin(theta)])
-            kind = "patient in care" if in_care[j] else "patient out of care"
-        nodes.append(
-            {
-                "x": round(float(xy[0]), 3),
-                "y": round(float(xy[1]), 3),
-                "kind": kind,
-                "value": round(float(patient_value[j]), 3),
-                "label": group_labels[int(group_of[j])],
-            }
-        )
-        tie(xy, provider_pos[int(provider_of[j])], "care")
+    theta = angle[fan_local] + fan * ((rank + 0.5) / np.maximum(counts[fan_local], 1) - 0.5)
+    radius = low + (high - low) * ((rank * GOLDEN) % 1.0)
+    xy = np.zeros((index.size, 2))
+    xy[~is_rep] = radius[:, None] * np.column_stack([np.cos(theta), np.sin(theta)])
+    for j in np.flatnonzero(is_rep):
+        xy[j] = rep_xy[int(index[j])]
+    kinds = np.where(
+        is_rep, "representative", np.where(in_care, "patient in care", "patient out of care")
+    )
+    xs, ys = np.round(xy[:, 0], 3).tolist(), np.round(xy[:, 1], 3).tolist()
+    values = np.round(np.asarray(patient_value, dtype=float), 3).tolist()
+    labels = [group_labels[g] for g in group_of.tolist()]
+    nodes += [
+        {"x": x, "y": y, "kind": kind, "value": value, "label": label}
+        for x, y, kind, value, label in zip(xs, ys, kinds.tolist(), values, labels, strict=True)
+    ]
+    px = np.round(provider_xy[local, 0], 3).tolist()
+    py = np.round(provider_xy[local, 1], 3).tolist()
+    edges += [
+        {"x": x, "y": y, "x2": x2, "y2": y2, "kind": "care"}
+        for x, y, x2, y2 in zip(xs, ys, px, py, strict=True)
+    ]
     for member in staff:
         tie(np.zeros(2), provider_pos[member], "team")
         for r in reps:
