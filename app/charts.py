@@ -40,6 +40,7 @@ DESIGN_COLOURS = ("#4e79a7", "#e15759")  # design A, design B
 
 
 def group_colour(name: str, index: int) -> str:
+    """The fixed colour of a patient group (by name; a palette colour for other groups)."""
     return GROUP_COLOURS.get(name, FALLBACK_COLOURS[index % len(FALLBACK_COLOURS)])
 
 

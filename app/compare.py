@@ -107,6 +107,7 @@ def design_label(index: int) -> str:
 
 @solara.component
 def DesignCard(index: int) -> None:
+    """One design: the preset it starts from and the main controls."""
     scenario = design(index)
     letter = "AB"[index]
     values = state.control_values(scenario)
@@ -127,6 +128,7 @@ def DesignCard(index: int) -> None:
 
 @solara.component
 def Results(result: PairResult) -> None:
+    """The verdicts in words, then each outcome's difference B − A over the weeks."""
     solara.Markdown("### Which design did better, and how sure is that?")
     for description in result.descriptions:
         solara.Text(description, style={"display": "block", "font-weight": "bold"})
@@ -157,6 +159,7 @@ def Results(result: PairResult) -> None:
 
 @solara.component
 def Page() -> None:
+    """The Compare page."""
     solara.Markdown(
         "## Compare two designs\n"
         "Set two designs side by side and run them with common random numbers: "

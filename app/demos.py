@@ -82,6 +82,7 @@ def _band_chart(result: PairResult, column: str, title: str, y_title: str) -> ch
 
 # --- 1. When patient input is ignored -------------------------------------------------------
 def narrate_ignored(result: PairResult) -> list[str]:
+    """Input reported back against input ignored: trust, drop-outs, ideas, and why."""
     trust = [_end(result.column("representative_trust", d)) for d in (0, 1)]
     dropped = [_end(result.column("reps_dropped", d)) for d in (0, 1)]
     ideas = [_end(result.column("patient_originated", d)) for d in (0, 1)]
@@ -129,6 +130,7 @@ def narrate_ignored(result: PairResult) -> list[str]:
 
 
 def charts_ignored(result: PairResult) -> list[charts.Spec]:
+    """Representatives' trust and drop-outs, both designs with their bands."""
     return [
         _band_chart(result, "representative_trust", "Representatives' trust", "trust (0–1)"),
         _band_chart(result, "reps_dropped", "Representatives who left", "seats given up"),
@@ -147,6 +149,7 @@ def _latitude(s: Scenario) -> float:
 
 
 def narrate_contact(result: PairResult) -> list[str]:
+    """Stigma toward each key population under both designs, and why (Allport)."""
     low_name, high_name = result.names
     a, b = result.scenarios
     lines = []
@@ -176,6 +179,7 @@ def narrate_contact(result: PairResult) -> list[str]:
 
 
 def charts_contact(result: PairResult) -> list[charts.Spec]:
+    """Stigma toward sex workers and transgender people, both designs."""
     return [
         _band_chart(
             result, "stigma_sex_workers", "Provider stigma toward sex workers", "stigma (0–1)"
@@ -204,6 +208,7 @@ def _heard_by_group(result: PairResult, design: int) -> dict[str, float]:
 
 
 def narrate_inclusion(result: PairResult) -> list[str]:
+    """Whose seats, whose voices and the equity gap under both recruitments, and why."""
     deliberate, convenience = result.names
     seats = [_key_share(result, d, "representatives") for d in (0, 1)]
     heard = [_heard_by_group(result, d) for d in (0, 1)]
@@ -254,6 +259,7 @@ def _key_seat_share(result: PairResult, design: int) -> np.ndarray:
 
 
 def charts_inclusion(result: PairResult) -> list[charts.Spec]:
+    """The equity gap and the key populations' share of the seats, both designs."""
     shares = {}
     for d, name in enumerate(result.names):
         band = mean_interval(_key_seat_share(result, d))

@@ -33,6 +33,7 @@ def step_once() -> None:
 
 
 def reset() -> None:
+    """Back to week 0 of the current scenario and seed."""
     with _LOCK:
         state.reset_model()
 
@@ -196,6 +197,7 @@ def Downloads(model: CoproductionModel | None) -> None:
 
 @solara.component
 def Sidebar(model: CoproductionModel | None) -> None:
+    """Scenario, seed, the controls, import and download."""
     presets = preset_names()
     shown = state.preset.value
 
@@ -283,6 +285,7 @@ def Player(model: CoproductionModel) -> None:
 
 @solara.component
 def WeekCounter(model: CoproductionModel) -> None:
+    """ "Week n of N", redrawn after every step."""
     # Reading the tick subscribes a component to every step (the model object stays the
     # same). Only the small parts that change with each week subscribe, so a step re-renders
     # as little as it can: a step plus its redraw must stay within 200 ms.
@@ -344,6 +347,7 @@ def NetworkView(model: CoproductionModel) -> None:
 
 @solara.component
 def NetworkChart(model: CoproductionModel, site: int, colour_by: str) -> None:
+    """The site network, redrawn after every step."""
     tick = state.tick.value
     network = solara.use_memo(
         lambda: site_network(model, site, colour_by),  # type: ignore[arg-type]
@@ -360,6 +364,7 @@ def NetworkChart(model: CoproductionModel, site: int, colour_by: str) -> None:
 
 @solara.component
 def Page() -> None:
+    """The Explore page; the model is built after the first render, per session."""
     model = state.model.value
 
     def build_first() -> None:

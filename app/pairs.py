@@ -53,6 +53,7 @@ class PairResult:
         return paired_difference(self.series(outcome, 0), self.series(outcome, 1))
 
     def band(self, outcome: Outcome, design: int) -> Interval:
+        """One design's mean per week over replications with its t interval."""
         return mean_interval(self.series(outcome, design))
 
 

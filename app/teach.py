@@ -41,6 +41,7 @@ def demonstration(key: str, reps: int, seed: int) -> tuple[str, PairResult]:
 
 @solara.component
 def Story(demo: Demo, result: PairResult) -> None:
+    """A demonstration's narration, computed from its runs, and its charts."""
     lines = solara.use_memo(lambda: demo.narrate(result), dependencies=[id(result)])
     specs = solara.use_memo(lambda: demo.charts(result), dependencies=[id(result)])
     solara.Markdown(
@@ -57,6 +58,7 @@ def Story(demo: Demo, result: PairResult) -> None:
 
 @solara.component
 def Page() -> None:
+    """The Teach page."""
     solara.Markdown(
         "## Teach\nGuided demonstrations: each runs two versions of the CaReQIC "
         "collaborative that differ in one respect, and explains what changed and why."
