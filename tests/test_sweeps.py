@@ -21,6 +21,7 @@ from coprod_sim.cli import app
 from coprod_sim.experiments import analysis
 from coprod_sim.experiments.engine import run_experiment
 from coprod_sim.experiments.spec import load_experiment, parse_spec, read_spec, resolve
+from coprod_sim.experiments.store import ResultsFolder
 from tests.experiment_helpers import results, write_spec
 
 ROOT = Path(__file__).parents[1]
@@ -49,6 +50,7 @@ def test_a_sweep_killed_with_sigkill_resumes_to_the_uninterrupted_data(tmp_path:
         from pathlib import Path
         from coprod_sim.experiments.engine import run_experiment
         from coprod_sim.experiments.spec import load_experiment, parse_spec, read_spec, resolve
+from coprod_sim.experiments.store import ResultsFolder
         run_experiment(load_experiment({str(spec)!r}), Path({str(out)!r}),
                        executor="local", workers=2, flush_runs=2)
         """
@@ -66,7 +68,6 @@ def test_a_sweep_killed_with_sigkill_resumes_to_the_uninterrupted_data(tmp_path:
 
     run_experiment(experiment, tmp_path / "clean", executor="local", workers=2)
     for got, want in zip(results(out), results(tmp_path / "clean"), strict=True):
-        assert got["run_id"].is_unique if "step" not in got else True
         pd.testing.assert_frame_equal(got, want)
 
 
@@ -83,13 +84,43 @@ def test_ctrl_c_stops_cleanly_and_the_same_command_resumes(tmp_path: Path) -> No
     assert sweep.returncode == 130, stderr
     assert "run the same command to resume" in stderr
     assert "Traceback" not in stderr
-    done = len(analysis.load_runs(out))
+    saved = analysis.load_runs(out)
+    assert saved["run_id"].is_unique
+    done = len(saved)
     assert 0 < done < 32, "the interrupt should land mid-sweep"
 
     again = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert again.returncode == 0, again.stderr
     assert f"32 of 32 runs done ({32 - done} now, {done} before)" in again.stdout
     run_experiment(load_experiment(spec), tmp_path / "clean", executor="local", workers=2)
+    for got, want in zip(results(out), results(tmp_path / "clean"), strict=True):
+        pd.testing.assert_frame_equal(got, want)
+
+
+def test_ctrl_c_during_a_write_neither_loses_nor_doubles_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    experiment = load_experiment(write_spec(tmp_path / "spec"))
+    out = tmp_path / "out"
+    original = ResultsFolder.write
+    calls: list[int] = []
+
+    def interrupted_write(self, runs, series, errors):
+        calls.append(len(runs))
+        if len(calls) == 3:  # Ctrl-C arrives while the third part is being written
+            os.kill(os.getpid(), signal.SIGINT)
+        return original(self, runs, series, errors)
+
+    monkeypatch.setattr(ResultsFolder, "write", interrupted_write)
+    summary = run_experiment(experiment, out, executor="sequential", flush_runs=2)
+    assert summary.interrupted
+    saved = analysis.load_runs(out)
+    assert saved["run_id"].is_unique and len(saved) == 6  # three whole parts, once each
+
+    monkeypatch.setattr(ResultsFolder, "write", original)
+    resumed = run_experiment(experiment, out, executor="sequential")
+    assert (resumed.already_done, resumed.completed) == (6, 6)
+    run_experiment(experiment, tmp_path / "clean", executor="sequential")
     for got, want in zip(results(out), results(tmp_path / "clean"), strict=True):
         pd.testing.assert_frame_equal(got, want)
 

@@ -296,10 +296,11 @@ class _Writer:
 
     def flush(self) -> None:
         if self.runs or self.errors:
-            # Ctrl-C must not cut a flush short: the rows would be lost.
+            # Ctrl-C must not cut a flush short (rows would be lost), nor land between the
+            # write and the emptying of the buffer (they would be written twice).
             with _deferred_interrupt():
                 self.folder.write(self.runs, self.series, self.errors)
-            self.runs, self.series, self.errors = [], [], []
+                self.runs, self.series, self.errors = [], [], []
         self.last = time.monotonic()
 
 
