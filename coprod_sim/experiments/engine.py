@@ -64,6 +64,7 @@ class RunResult:
     series: list[dict[str, Any]] = field(default_factory=list)
     error: str | None = None
     trace: str | None = None
+    seconds: float = 0.0  # the model's own time: build, run, outputs (not stored in rows)
 
 
 @dataclass
@@ -77,6 +78,7 @@ class SweepSummary:
     failed: int = 0
     interrupted: bool = False
     elapsed: float = 0.0
+    model_seconds: float = 0.0  # the runs' own time, summed: elapsed less this is overhead
     partial_files: list[str] = field(default_factory=list)
     quarantined: list[str] = field(default_factory=list)
 
@@ -96,9 +98,11 @@ def execute(task: RunTask) -> RunResult:
     run_id = task.ids["run_id"]
     try:
         scenario = task.base.with_overrides(task.values) if task.values else task.base
+        started = time.perf_counter()
         model = CoproductionModel.from_scenario(scenario, rng=task.ids["seed"])
         model.run_for(task.steps)
         frame = model.outputs.collaborative()
+        seconds = time.perf_counter() - started
     except Exception as error:  # a failing run is data: the sweep goes on
         return RunResult(run_id, error=f"{type(error).__name__}: {error}", trace=_trace())
     common = {**task.ids, **task.values, "version": __version__}
@@ -108,7 +112,7 @@ def execute(task: RunTask) -> RunResult:
         {**common, "step": int(step), **{k: _plain(frame[k].iat[step]) for k in task.series}}
         for step in task.series_steps
     ]
-    return RunResult(run_id, row=row, series=series)
+    return RunResult(run_id, row=row, series=series, seconds=seconds)
 
 
 def tasks(experiment: Experiment, skip: set[str] = frozenset()) -> Iterator[RunTask]:
@@ -241,6 +245,7 @@ def _drive(
             if result.error is None:
                 writer.add(result)
                 summary.completed += 1
+                summary.model_seconds += result.seconds
             else:
                 writer.add_error(task, attempt, result)
                 if attempt <= retries:
