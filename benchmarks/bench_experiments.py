@@ -8,9 +8,9 @@ read the medians and ratios measured together):
    manifest, seeds, scenarios, outcome extraction, Parquet parts) against the model's own
    time in the same runs (build, 78 weeks, the collaborative frame), so the machine's
    drift cancels; with a separately timed bare loop as a cross-check;
-2. **speed-up from 1 to 2 workers** of the local process pool on the same sweep (wall
-   time, pool start-up included, as a user sees it; the fork server, started once per
-   session, is warmed first);
+2. **speed-up from 1 to 2 workers** of the local process pool on the same sweep of 40
+   and of 120 runs (wall time, pool start-up included, as a user sees it; the fork
+   server, started once per session, is warmed first);
 3. **peak memory** of the sweeping process for 100 and 5,000 runs (a one-site
    scenario, 10 weeks, so that 5,000 runs take a minute), each in a fresh process; the
    largest worker's peak is shown too;
@@ -81,6 +81,28 @@ def engine_summary(experiment, executor: str):
         return summary
 
 
+def hardware_ceiling(runs: int) -> float:
+    """How much faster two plain processes do ``runs`` bare runs than one: the machine's own
+    limit for two workers (two vCPUs may share a physical core), with no engine at all."""
+    code = (
+        "import sys; sys.path.insert(0, {root!r}); from benchmarks.bench_experiments import "
+        "bare_seconds; bare_seconds({n})"
+    )
+
+    def wall(processes: int) -> float:
+        n = runs // processes
+        start = time.perf_counter()
+        jobs = [
+            subprocess.Popen([sys.executable, "-c", code.format(root=str(ROOT), n=n)])
+            for _ in range(processes)
+        ]
+        for job in jobs:
+            job.wait()
+        return time.perf_counter() - start
+
+    return wall(1) / wall(2)
+
+
 def memory_child(runs: int) -> None:
     """In a fresh process: sweep ``runs`` runs of a one-site scenario, print peak RSS."""
     with tempfile.TemporaryDirectory() as scratch:
@@ -122,6 +144,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer runs and repeats")
     parser.add_argument("--memory-child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--part", type=int, choices=(1, 2, 3, 4), help="run one part only")
     args = parser.parse_args()
     if args.memory_child:
         memory_child(args.memory_child)
@@ -134,6 +157,17 @@ def main() -> None:
     # the model itself took in the same runs (build, weeks, outputs), so that the machine's
     # drift cancels. Everything else counts as overhead: seeds, scenarios, outcome
     # extraction, the manifest, the Parquet parts and their fsync.
+    if args.part in (None, 1):
+        overhead(runs, repeats)
+    if args.part in (None, 2):
+        speed_up(args.quick, repeats)
+    if args.part in (None, 3):
+        memory(args.quick)
+    if args.part in (None, 4) and not args.quick:
+        power_x_inclusion()
+
+
+def overhead(runs: int, repeats: int) -> None:
     experiment = careqic_experiment(runs)
     overheads, per_run = [], []
     for _ in range(repeats):
@@ -147,28 +181,36 @@ def main() -> None:
           f"engine overhead {100 * o:+.2f}% (median of {repeats} sweeps of {runs}; "
           f"{100 * min(overheads):+.2f}% to {100 * max(overheads):+.2f}%)")  # fmt: skip
 
-    pool_runs = 8 if args.quick else 40
-    pool = careqic_experiment(pool_runs)
-    engine_seconds(pool, "local", workers=2)  # start the fork server once, before timing
-    one, two = [], []
-    for i in range(repeats):
-        order = (1, 2) if i % 2 == 0 else (2, 1)
-        for workers in order:
-            (one if workers == 1 else two).append(engine_seconds(pool, "local", workers))
-    t1, t2 = statistics.median(one), statistics.median(two)
-    print(f"2. {pool_runs} careqic runs: 1 worker {t1:.1f} s, 2 workers {t2:.1f} s: "
-          f"speed-up {t1 / t2:.2f}x (medians of {repeats})")  # fmt: skip
 
-    for n in (100, 500) if args.quick else (100, 5000):
+def speed_up(quick: bool, repeats: int) -> None:
+    # Pool start-up is paid once a sweep, so the speed-up grows with the sweep's size.
+    for pool_runs, pool_repeats in ((8, 2),) if quick else ((40, repeats), (120, 3)):
+        pool = careqic_experiment(pool_runs)
+        engine_seconds(pool, "local", workers=2)  # start the fork server before timing
+        one, two = [], []
+        for i in range(pool_repeats):
+            for workers in (1, 2) if i % 2 == 0 else (2, 1):
+                (one if workers == 1 else two).append(engine_seconds(pool, "local", workers))
+        t1, t2 = statistics.median(one), statistics.median(two)
+        print(f"2. {pool_runs} careqic runs: 1 worker {t1:.1f} s, 2 workers {t2:.1f} s: "
+              f"speed-up {t1 / t2:.2f}x (medians of {pool_repeats})")  # fmt: skip
+    ceiling = statistics.median(hardware_ceiling(8 if quick else 40) for _ in range(3))
+    print(f"   the machine's ceiling: two plain processes (no engine) run bare careqic runs "
+          f"{ceiling:.2f}x faster than one (median of 3)")  # fmt: skip
+
+
+def memory(quick: bool) -> None:
+    for n in (100, 500) if quick else (100, 5000):
         m = peak_memory(n)
         print(f"3. {m['runs']:>5} runs: sweeping process peak {m['parent_mib']:.0f} MiB, "
               f"largest worker {m['worker_mib']:.0f} MiB ({m['seconds']:.0f} s)")  # fmt: skip
 
-    if not args.quick:
-        pxi = load_experiment(ROOT / "experiments" / "power_x_inclusion.toml")
-        seconds = engine_seconds(pxi, "local")
-        print(f"4. power_x_inclusion: {pxi.n_runs} runs in {seconds:.0f} s on "
-              f"{os.cpu_count()} cores ({seconds / pxi.n_runs:.2f} s a run)")  # fmt: skip
+
+def power_x_inclusion() -> None:
+    pxi = load_experiment(ROOT / "experiments" / "power_x_inclusion.toml")
+    seconds = engine_seconds(pxi, "local")
+    print(f"4. power_x_inclusion: {pxi.n_runs} runs in {seconds:.0f} s on "
+          f"{os.cpu_count()} cores ({seconds / pxi.n_runs:.2f} s a run)")  # fmt: skip
 
 
 if __name__ == "__main__":
