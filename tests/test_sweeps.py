@@ -29,9 +29,12 @@ BIN = Path(sys.executable).parent
 runner = CliRunner()
 
 
-def _wait_for(condition, timeout: float = 60.0, what: str = "condition") -> None:
+def _wait_for(condition, timeout: float = 60.0, what: str = "condition", process=None) -> None:
+    """Wait for `condition`; fail at once if `process` (the sweep waited on) has ended."""
     deadline = time.monotonic() + timeout
     while not condition():
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"the sweep ended (exit code {process.returncode}) before {what}")
         if time.monotonic() > deadline:
             raise TimeoutError(f"waited {timeout} s for {what}")
         time.sleep(0.05)
@@ -49,15 +52,14 @@ def test_a_sweep_killed_with_sigkill_resumes_to_the_uninterrupted_data(tmp_path:
         f"""
         from pathlib import Path
         from coprod_sim.experiments.engine import run_experiment
-        from coprod_sim.experiments.spec import load_experiment, parse_spec, read_spec, resolve
-from coprod_sim.experiments.store import ResultsFolder
+        from coprod_sim.experiments.spec import load_experiment
         run_experiment(load_experiment({str(spec)!r}), Path({str(out)!r}),
                        executor="local", workers=2, flush_runs=2)
         """
     )
     sweep = subprocess.Popen([sys.executable, "-c", script], start_new_session=True)
     try:
-        _wait_for(lambda: _parts(out) >= 2, what="two parts")
+        _wait_for(lambda: _parts(out) >= 2, what="two parts", process=sweep)
     finally:
         os.killpg(sweep.pid, signal.SIGKILL)  # the sweep and its workers, mid-run
         sweep.wait()
@@ -78,7 +80,7 @@ def test_ctrl_c_stops_cleanly_and_the_same_command_resumes(tmp_path: Path) -> No
     sweep = subprocess.Popen(
         command, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
-    _wait_for(lambda: _parts(out) >= 1, what="a first part")
+    _wait_for(lambda: _parts(out) >= 1, what="a first part", process=sweep)
     os.killpg(sweep.pid, signal.SIGINT)  # as a terminal's Ctrl-C: the whole process group
     _, stderr = sweep.communicate(timeout=60)
     assert sweep.returncode == 130, stderr
