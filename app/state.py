@@ -16,11 +16,9 @@ which steps in place, is always built per session.
 from __future__ import annotations
 
 import json
-import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from io import BytesIO
-from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -29,7 +27,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import solara
 
-from coprod_sim import CoproductionModel, Problem, Scenario, ScenarioError, load_scenario
+from coprod_sim import (
+    CoproductionModel,
+    Problem,
+    Scenario,
+    ScenarioError,
+    load_scenario,
+    scenario_from_text,
+)
 from coprod_sim.mechanisms.power import LADDER, rung_name
 
 DEFAULT_PRESET = "careqic"
@@ -162,22 +167,15 @@ def scenario_from_upload(name: str, data: bytes) -> Scenario:
             [Problem("(file)", name, f"is {len(data):,} bytes; a scenario file must be ≤ 1 MB")]
         )
     try:
-        data.decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise ScenarioError(
             [Problem("(file)", name, "is not UTF-8 text; export a TOML scenario and try again")]
         ) from None
     if not name.lower().endswith(".toml"):
         raise ScenarioError([Problem("(file)", name, "must be a .toml scenario file")])
-    # load_scenario resolves `extends`, so the file goes through the same path as the CLI's.
-    with tempfile.TemporaryDirectory(prefix="coprod-import-") as folder:
-        path = Path(folder) / "scenario.toml"
-        path.write_bytes(data)
-        try:
-            return load_scenario(path)
-        except ScenarioError as error:
-            # The temporary path means nothing to the user: name their file instead.
-            raise ScenarioError(error.problems, name) from None
+    # The same reading as the CLI's, minus a folder: `extends` may name a preset only.
+    return scenario_from_text(text, name)
 
 
 def results_csv(model: CoproductionModel) -> bytes:

@@ -16,7 +16,7 @@ from importlib.metadata import PackageNotFoundError, version
 from coprod_sim.agents import Manager, Patient, Provider
 from coprod_sim.errors import Problem, ScenarioError
 from coprod_sim.model import CoproductionModel
-from coprod_sim.scenario import Scenario, load_scenario, preset_names
+from coprod_sim.scenario import Scenario, load_scenario, preset_names, scenario_from_text
 
 try:
     __version__ = version("coprod-sim")
@@ -34,4 +34,5 @@ __all__ = [
     "__version__",
     "load_scenario",
     "preset_names",
+    "scenario_from_text",
 ]

@@ -718,23 +718,43 @@ def _read_raw(name_or_path: str | Path, seen: tuple[str, ...] = ()) -> tuple[dic
                 )
             ]
         )
+    return _parse_raw(text, text_name, source, base_dir, seen)
+
+
+def _parse_raw(
+    text: str, name: str, source: str, base_dir: Path | None, seen: tuple[str, ...] = ()
+) -> tuple[dict, str]:
+    """Raw data of TOML ``text`` with ``extends`` resolved; ``name`` is what problems call
+    the text, and a non-preset ``extends`` is a path relative to ``base_dir``."""
     if source in seen:
-        raise ScenarioError([Problem("extends", text_name, "extends itself (a cycle)")], source)
+        raise ScenarioError([Problem("extends", name, "extends itself (a cycle)")], source)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ScenarioError(
-            [Problem("(file)", text_name, f"is not valid TOML: {error}")], source
+            [Problem("(file)", name, f"is not valid TOML: {error}")], source
         ) from None
     base = data.pop("extends", None)
     if base is None:
         return data, source
     if not isinstance(base, str):
         raise ScenarioError([Problem("extends", base, "must be a preset name or a path")], source)
-    base_ref: str | Path = base
-    if base not in preset_names() and base_dir is not None:
-        base_ref = base_dir / base
-    base_data, _ = _read_raw(base_ref, (*seen, source))
+    if base in preset_names():
+        base_data, _ = _read_raw(base, (*seen, source))
+    elif base_dir is None:
+        raise ScenarioError(
+            [
+                Problem(
+                    "extends",
+                    base,
+                    f"must name a preset here (a path has no folder to start from); presets "
+                    f"are: {', '.join(preset_names())}",
+                )
+            ],
+            source,
+        )
+    else:
+        base_data, _ = _read_raw(base_dir / base, (*seen, source))
     return _merge(base_data, data), source
 
 
@@ -746,6 +766,13 @@ def _merge(base: dict, update: dict) -> dict:
         else:
             out[key] = value
     return out
+
+
+def scenario_from_text(text: str, name: str) -> Scenario:
+    """Read a scenario from TOML ``text`` that came from outside a folder (an upload): it may
+    ``extends`` a preset, and every problem calls the text ``name``."""
+    data, source = _parse_raw(text, name, name, None)
+    return validate(data, source)
 
 
 def load_scenario(

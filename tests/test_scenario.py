@@ -9,7 +9,14 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from coprod_sim import CoproductionModel, Scenario, ScenarioError, load_scenario, preset_names
+from coprod_sim import (
+    CoproductionModel,
+    Scenario,
+    ScenarioError,
+    load_scenario,
+    preset_names,
+    scenario_from_text,
+)
 from coprod_sim.scenario import preset_summary
 
 from .conftest import small_scenario
@@ -107,6 +114,21 @@ def test_a_file_can_extend_a_preset(tmp_path: Path) -> None:
     scenario = load_scenario(path)
     assert scenario.power_sharing == 4 and scenario.name == "mine"
     assert scenario.sites == load_scenario("careqic").sites
+
+
+def test_text_from_outside_a_folder_extends_presets_only_and_keeps_its_name() -> None:
+    text = 'extends = "careqic"\nname = "mine"\npower_sharing = 4\n'
+    assert scenario_from_text(text, "upload.toml") == load_scenario("careqic").with_overrides(
+        {"name": "mine", "power_sharing": 4}
+    )
+    with pytest.raises(ScenarioError) as refused:
+        scenario_from_text('extends = "base.toml"\n', "upload.toml")
+    (problem,) = refused.value.problems
+    assert (problem.field, problem.value) == ("extends", "base.toml")
+    assert "must name a preset" in problem.allowed and "careqic" in problem.allowed
+    with pytest.raises(ScenarioError) as broken:
+        scenario_from_text("power_sharing = [", "upload.toml")
+    assert broken.value.problems[0].value == "upload.toml"
 
 
 def test_extends_resolves_relative_paths_and_refuses_cycles(tmp_path: Path) -> None:

@@ -142,13 +142,19 @@ def test_import_bad_toml_names_each_problem_and_keeps_the_scenario() -> None:
         ("latin1.toml", "name = 'caf\xe9'".encode("latin-1"), "(file)"),
         ("notes.txt", b"power_sharing = 4", "(file)"),
         ("typo.toml", b"powr_sharing = 4", "powr_sharing"),
-        ("loop.toml", b'extends = "nonsense-preset"', "scenario"),
+        ("loop.toml", b'extends = "nonsense-preset"', "extends"),
+        ("sibling.toml", b'extends = "other.toml"', "extends"),
     ],
 )
 def test_import_refuses_unreadable_files(name: str, data: bytes, field: str) -> None:
     assert not state.import_scenario(name, data)
-    assert state.import_problems.value[0].field == field
+    problem = state.import_problems.value[0]
+    assert problem.field == field
     assert name in state.import_message.value
+    # Each problem speaks of the user's file and values, never of a server-side path.
+    assert "/tmp" not in str(problem) and "coprod-import" not in str(problem)
+    if field == "extends":
+        assert "careqic" in problem.allowed  # the presets it may extend instead
 
 
 def test_import_good_toml_with_extends_and_export_round_trip() -> None:
