@@ -3,8 +3,9 @@
 Specs are plain dicts (Vega-Lite v5), built without Altair: Altair validates
 every chart against the JSON schema, which costs tens of milliseconds per chart
 and per redraw, while these functions only reshape a few hundred numbers. The
-browser draws them with Solara's ``VegaLite`` widget from the locally served
-Vega files (see ``scripts/solara_assets.py``).
+browser draws them with the app's own ``VegaLiteLive`` widget (``vega.py``), which
+swaps data in place with no debounce, from the locally served Vega files (see
+``scripts/solara_assets.py``).
 
 Every function is pure: the same frame gives the same spec, so the same
 scenario and seed give the same charts.

@@ -19,6 +19,7 @@ from app import charts
 from app.pairs import PairResult
 from coprod_sim import Scenario, load_scenario
 from coprod_sim.experiments import mean_interval, paired_difference
+from coprod_sim.mechanisms import contact
 from coprod_sim.mechanisms.power import rung_name, status_equality
 
 
@@ -140,11 +141,11 @@ def charts_ignored(result: PairResult) -> list[charts.Spec]:
 # --- 2. Equal-status contact and stigma --------------------------------------------------------
 def _latitude(s: Scenario) -> float:
     """The stigma below which a provider accepts disconfirming contact (contact.py)."""
-    return min(
-        1.0,
-        s.latitude_base
-        + s.latitude_status * float(status_equality(s.power_sharing))
-        + s.latitude_authority * s.authority_support,
+    status = status_equality(s.power_sharing)
+    return float(
+        contact.latitude(
+            status, s.authority_support, s.latitude_base, s.latitude_status, s.latitude_authority
+        )
     )
 
 
@@ -153,11 +154,13 @@ def narrate_contact(result: PairResult) -> list[str]:
     low_name, high_name = result.names
     a, b = result.scenarios
     lines = []
+    fell_more = []  # per key population: did stigma clearly fall more under the second design?
     key_groups = [g for g in b.groups if g.key_population]
     for g in sorted(key_groups, key=lambda g: g.name != "sex_workers"):
         col = f"stigma_{g.name}"
         change = [result.column(col, d)[:, -1] - result.column(col, d)[:, 0] for d in (0, 1)]
-        _, low, high, clear = _clear(change[0], change[1])
+        mean, low, high, clear = _clear(change[0], change[1])
+        fell_more.append(clear and mean < 0)
         lines.append(
             f"Provider stigma toward {g.label.lower()} {_moved(change[1].mean())} with "
             f"{high_name} and {_moved(change[0].mean())} with {low_name} "
@@ -175,6 +178,12 @@ def narrate_contact(result: PairResult) -> list[str]:
         "Contacts that go badly push stigma up, more strongly than good ones pull it down "
         "(Barlow et al. 2012), and psychological safety (voice.py) decides how many go well."
     )
+    if not all(fell_more):
+        lines.append(
+            f"In these runs stigma did not clearly fall further with {high_name} toward every "
+            "key population: where the interval includes 0 the effect is weaker than the "
+            "noise here; try more replications or another seed."
+        )
     return lines
 
 
@@ -213,14 +222,14 @@ def narrate_inclusion(result: PairResult) -> list[str]:
     seats = [_key_share(result, d, "representatives") for d in (0, 1)]
     heard = [_heard_by_group(result, d) for d in (0, 1)]
     gap = [_end(result.column("equity_gap", d)) for d in (0, 1)]
-    _, low, high, clear = _clear(gap[0], gap[1])
+    gap_widening, low, high, clear = _clear(gap[0], gap[1])
     b = result.scenarios[1]
     reach = ", ".join(f"{g.label} {g.reachability:g}" for g in b.groups)
 
     def heard_text(h: dict[str, float]) -> str:
         return ", ".join(f"{label} {n:.0f}" for label, n in h.items())
 
-    return [
+    lines = [
         f"With {deliberate}, key populations held {np.nanmean(seats[0]):.0%} of "
         f"representatives' seats over the run; with {convenience}, "
         f"{np.nanmean(seats[1]):.0%}.",
@@ -237,6 +246,13 @@ def narrate_inclusion(result: PairResult) -> list[str]:
         "heard (voice.py), and the team's picture of what matters is built from what it "
         "hears (priorities.py), so the changes chosen serve the groups in the room.",
     ]
+    if not (clear and gap_widening > 0):
+        lines.append(
+            f"In these runs the equity gap was not clearly wider with {convenience}: who holds "
+            "the seats differs, but its effect on the gap is weaker than the noise here; try "
+            "more replications or another seed."
+        )
+    return lines
 
 
 def _key_seat_share(result: PairResult, design: int) -> np.ndarray:

@@ -4,8 +4,11 @@ Replication ``r`` of both designs starts from the same seed,
 ``coprod_sim.experiments.replication_seed(root_seed, r)``, so the two runs of a
 replication share their random stream as far as the designs allow, and the
 difference between designs is taken replication by replication (a paired t
-interval, ``coprod_sim.experiments.paired_difference``). The intervals are
-therefore narrower than comparing two independent sets of runs.
+interval, ``coprod_sim.experiments.paired_difference``). The interval is valid
+either way; it is narrower than an unpaired one where the two designs' runs stay
+correlated (trust and stigma, typically), and no narrower where the designs'
+different choices soon send the shared stream apart. Each outcome is judged at
+95% on its own, with no correction for judging several.
 """
 
 from __future__ import annotations

@@ -8,9 +8,9 @@ and what is allowed.
 Session state is kept in ``solara.reactive`` variables. Solara keeps one value
 per browser session (per virtual kernel), so two people using the app at once
 never see each other's scenario or model; the browser tests check this. Their
-defaults are immutable (a frozen :class:`Scenario`, numbers, ``None``): a
-mutable default would be one object shared by every session, so the model,
-which steps in place, is always built per session.
+defaults are never changed in place (a frozen :class:`Scenario`, numbers,
+``None``): a default is one object shared by every session, so the model, which
+steps in place, is always built per session.
 """
 
 from __future__ import annotations
@@ -149,11 +149,6 @@ def control_values(scenario: Scenario) -> dict[str, Any]:
     return values
 
 
-def apply_controls(base: Scenario, changes: Mapping[str, Any]) -> Scenario:
-    """``base`` with the controls' values; raises :class:`ScenarioError` naming each problem."""
-    return base.with_overrides(dict(changes)) if changes else base
-
-
 # ---------------------------------------------------------------------------------------------
 # Import and export
 # ---------------------------------------------------------------------------------------------
@@ -257,8 +252,7 @@ OUTCOME_BY_KEY = {o.key: o for o in OUTCOMES}
 # Session state (one value per browser session)
 # ---------------------------------------------------------------------------------------------
 preset = solara.reactive(DEFAULT_PRESET)  # the preset shown, or "(imported)"
-base = solara.reactive(load_scenario(DEFAULT_PRESET))  # the preset or imported scenario
-scenario = solara.reactive(load_scenario(DEFAULT_PRESET))  # base + the controls
+scenario = solara.reactive(load_scenario(DEFAULT_PRESET))  # the preset or import + controls
 seed = solara.reactive(DEFAULT_SEED)
 weeks = solara.reactive(DEFAULT_WEEKS)
 model: solara.Reactive[CoproductionModel | None] = solara.reactive(None)
@@ -295,7 +289,6 @@ def choose_preset(name: str) -> None:
     """Start again from a preset; the controls take its values."""
     chosen = load_scenario(name)
     preset.set(name)
-    base.set(chosen)
     scenario.set(chosen)
     control_problems.set(())
     reset_model()
@@ -305,7 +298,7 @@ def set_controls(changes: Mapping[str, Any]) -> bool:
     """Apply control values to the current scenario and rebuild the model; on bad values
     keep the previous scenario and report the problems. Returns whether it applied."""
     try:
-        updated = apply_controls(scenario.value, changes)
+        updated = scenario.value.with_overrides(dict(changes)) if changes else scenario.value
     except ScenarioError as error:
         control_problems.set(tuple(error.problems))
         return False
@@ -328,7 +321,6 @@ def import_scenario(name: str, data: bytes) -> bool:
     import_problems.set(())
     import_message.set(f"Imported {name}: scenario {imported.name!r}.")
     preset.set("(imported)")
-    base.set(imported)
     scenario.set(imported)
     control_problems.set(())
     reset_model()

@@ -9,9 +9,9 @@ median and the spread, not a single figure):
    The model's week alone is timed too, to show what the redraw adds.
 2. **Browser** (skipped with ``--no-browser``, or when Chromium is missing):
    the real app (``solara run``) in headless Chromium: from the click on Step
-   until every chart's SVG on the page has been redrawn. This includes the
-   websocket round trip and Vega's drawing, and a 100 ms debounce that
-   Solara's VegaLite widget applies before drawing any new spec.
+   until every chart on the page (the five Vega charts and the network's
+   canvas) has been redrawn. This includes the websocket round trip and
+   Vega's drawing (the app's ``VegaLiteLive`` widget draws without a debounce).
 
 The target is ≤ 200 ms for one step plus the redraw.
 
