@@ -10,8 +10,10 @@ PIP    := $(BIN)/python -m pip --disable-pip-version-check
 ASSETS := $(VENV)/.solara-assets
 APP_PORT ?= 8765
 # The app never reaches the internet: no telemetry, and Solara's CDN set to a closed
-# loopback port, so a missing front-end file fails instead of being fetched.
-APP_ENV := SOLARA_TELEMETRY_MIXPANEL_ENABLE=false SOLARA_ASSETS_CDN=http://127.0.0.1:9/npm/
+# loopback port, so a missing front-end file fails instead of being fetched. No "runs on
+# Solara" banner over the charts, and the project's name in the browser tab.
+APP_ENV := SOLARA_TELEMETRY_MIXPANEL_ENABLE=false SOLARA_ASSETS_CDN=http://127.0.0.1:9/npm/ \
+	SOLARA_THEME_SHOW_BANNER=false SOLARA_THEME_TITLE=coprod_sim
 
 .PHONY: setup run test lint bench lock clean assets app bench-app
 

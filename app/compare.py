@@ -152,7 +152,7 @@ def Results(result: PairResult) -> None:
         },
         dependencies=[id(result)],
     )
-    with solara.Row(style={"flex-wrap": "wrap", "gap": "8px"}):
+    with solara.Row(classes=["compare-charts"], style={"flex-wrap": "wrap", "gap": "8px"}):
         for key, spec in specs.items():
             Chart(f"diff-{key}", spec)
 

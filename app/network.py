@@ -167,19 +167,12 @@ def network_spec(network: dict, colour_by: ColourBy = "trust") -> Spec:
     axis = {"axis": None, "scale": {"domain": [-6, 6]}}
     people = [n for n in network["nodes"] if n["value"] is not None]
     managers = [n for n in network["nodes"] if n["value"] is None]
-    shape = {
-        "field": "kind",
-        "type": "nominal",
-        "title": None,
-        "scale": {"domain": list(KINDS), "range": list(SHAPES)},
-        "legend": {"orient": "bottom", "columns": 3},
-    }
-    size = {
-        "field": "kind",
-        "type": "nominal",
-        "scale": {"domain": list(KINDS), "range": list(SIZES)},
-        "legend": None,
-    }
+    # Shape and size encode the same field with the same legend, so Vega-Lite draws one
+    # legend of who is who (a size legend of its own would say nothing new).
+    who = {"field": "kind", "type": "nominal", "title": "who"}
+    legend = {"orient": "bottom", "columns": 3}
+    shape = {**who, "scale": {"domain": list(KINDS), "range": list(SHAPES)}, "legend": legend}
+    size = {**who, "scale": {"domain": list(KINDS), "range": list(SIZES)}, "legend": legend}
     return {
         "$schema": SCHEMA,
         # Canvas, not SVG: a site is ~1,000 marks, which a canvas redraws in a fraction of

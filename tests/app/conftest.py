@@ -34,6 +34,9 @@ OFFLINE_ENV = {
     # Anything missing from the local asset folder would be fetched from here: a closed
     # port on this machine, so a missing asset fails instead of reaching the internet.
     "SOLARA_ASSETS_CDN": "http://127.0.0.1:9/npm/",
+    # As `make app`: no banner over the page, the project's name in the tab.
+    "SOLARA_THEME_SHOW_BANNER": "false",
+    "SOLARA_THEME_TITLE": "coprod_sim",
 }
 
 

@@ -172,6 +172,7 @@ def test_a_bad_toml_shows_its_errors_and_the_app_keeps_running(
     assert "power_sharing = 9" in text and "less than or equal to 8" in text
     assert "inclusion = 'sometimes'" in text and "'convenience' or 'deliberate'" in text
     screenshot(page, "import-error")
+    element_screenshot(page, ".import-errors", "import-error-list")
     # The previous scenario still runs, and is what a download gives.
     assert page.get_by_text("careqic · 26 sites").count() == 1  # type: ignore[attr-defined]
     assert week(page) == 1
@@ -205,6 +206,8 @@ def test_a_comparison_runs_and_says_which_design_did_better(
     for key in ("patient_trust", "key_population_stigma", "equity_gap", "retention"):
         page.locator(f".chart-diff-{key} svg.marks").first.wait_for()  # type: ignore[attr-defined]
     screenshot(page, "compare-results")
+    element_screenshot(page, ".compare-summary", "compare-verdicts")
+    element_screenshot(page, ".compare-charts", "compare-differences")
     element_screenshot(page, ".chart-diff-key_population_stigma", "compare-stigma-difference")
     traffic.check_offline()
 
