@@ -9,8 +9,10 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
+from coprod_sim import load_scenario
 from coprod_sim.errors import SpecError
 from coprod_sim.experiments import analysis, mean_interval, paired_difference, replication_seed
 from coprod_sim.experiments.engine import run_experiment
@@ -40,6 +42,7 @@ from tests.experiment_helpers import SPEC, results, write_spec
             "between 0",
         ),
         (('scenario = "small.toml"', 'scenario = "nowhere.toml"'), "scenario", "no such file"),
+        (("series_steps = [0, 4, 8]", "series_steps = [0, 4, 4]"), "series_steps", "distinct"),
     ],
 )
 def test_a_bad_spec_names_the_field_the_value_and_what_is_allowed(
@@ -362,4 +365,45 @@ def test_the_header_records_provenance(tmp_path: Path) -> None:
     for key in ("fingerprint", "version", "created", "python", "command", "spec"):
         assert header[key], key
     assert header["runs"] == 12 and header["factors"] == ["power_sharing", "inclusion"]
-    assert "power_sharing = [3, 7]" in SPEC
+    assert header["spec"]["factors"]["power_sharing"] == [3, 7]
+    assert set(header["libraries"]) >= {"mesa", "numpy", "SALib"}
+    # The base scenario the runs started from, whole: `coprod run --scenario` takes it.
+    (kept,) = (tmp_path / "out" / "scenarios").glob("*.toml")
+    assert load_scenario(kept) == load_scenario(tmp_path / "spec" / "small.toml")
+
+
+def test_every_part_has_the_manifest_s_types_so_duckdb_reads_them_as_one(tmp_path: Path) -> None:
+    """0, 1 and 0.5 are doubles in every part, not integers in the parts that hold no 0.5."""
+    text = SPEC.replace('inclusion = ["convenience", "deliberate"]', "feedback_loop = [0, 1, 0.5]")
+    experiment = load_experiment(write_spec(tmp_path / "spec", replications=2, text=text))
+    run_experiment(experiment, tmp_path / "out", executor="sequential", flush_runs=1)
+    parts = sorted((tmp_path / "out" / "runs").glob("part-*.parquet"))
+    assert len(parts) == 12
+    assert {str(pq.read_schema(p).field("feedback_loop").type) for p in parts} == {"double"}
+    counts = duckdb.sql(
+        f"SELECT feedback_loop, count(*) AS n FROM '{tmp_path}/out/runs/*.parquet' "
+        "GROUP BY ALL ORDER BY ALL"
+    ).fetchall()
+    assert counts == [(0.0, 4), (0.5, 4), (1.0, 4)]
+
+
+def test_a_re_run_may_change_the_retries_but_not_what_decides_the_data(tmp_path: Path) -> None:
+    spec = write_spec(tmp_path / "spec", replications=1, steps=5)
+    out = tmp_path / "out"
+    run_experiment(load_experiment(spec), out, executor="sequential")
+    again = run_experiment(load_experiment(spec, retries=3), out, executor="sequential")
+    assert again.already_done == 4
+    with pytest.raises(SpecError, match="differs in outcomes, steps"):
+        run_experiment(load_experiment(spec, steps=6), out, executor="sequential")
+
+
+def test_second_order_sobol_indices_come_with_their_confidence(tmp_path: Path) -> None:
+    text = SENSITIVITY_SPEC.replace("{kind}", "sobol").replace("{samples}", "8")
+    text = text.replace("[factors]", "second_order = true\n[factors]")
+    experiment = load_experiment(write_spec(tmp_path / "spec", text=text))
+    assert len(experiment.points) == 8 * (2 * 2 + 2)
+    run_experiment(experiment, tmp_path / "out", executor="local", workers=2)
+    indices = analysis.sensitivity(tmp_path / "out").set_index("factor")
+    pair = indices.loc["initial_trust × crisis_strain"]
+    assert np.isfinite(pair["S2"]) and pair["S2_conf"] > 0
+    assert np.isnan(pair["S1"])  # a pair has no first-order index of its own

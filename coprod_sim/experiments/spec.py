@@ -182,10 +182,12 @@ class Experiment:
     def fingerprint(self) -> str:
         """A hash of everything that decides the results: spec, base scenarios, points, version.
 
-        A results folder belongs to one fingerprint; resuming with another is refused.
+        A results folder belongs to one fingerprint; resuming with another is refused. The
+        description and the retries decide nothing in the data, so a re-run may change them
+        (``--retries 2`` to try failed runs again).
         """
         payload = {
-            "spec": self.spec.model_dump(mode="json"),
+            "spec": self.spec.model_dump(mode="json", exclude={"description", "retries"}),
             "bases": {label: base.to_toml() for label, base in self.bases.items()},
             "points": [(p.label, p.values) for p in self.points],
             "version": __version__,
@@ -377,7 +379,10 @@ def _outcome_problems(spec: ExperimentSpec, columns: tuple[str, ...]) -> list[Pr
         for name in getattr(spec.outcomes, kind):
             if name not in columns:
                 problems.append(Problem(f"outcomes.{kind}", name, allowed))
-    for step in spec.outcomes.series_steps:
+    steps = spec.outcomes.series_steps
+    if len(set(steps)) < len(steps):
+        problems.append(Problem("outcomes.series_steps", steps, "weeks must be distinct"))
+    for step in steps:
         if not 0 <= step <= spec.steps:
             problems.append(
                 Problem(

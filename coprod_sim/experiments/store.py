@@ -6,6 +6,8 @@ Layout::
                               last when the folder is created, so its presence marks a folder
                               that belongs to a sweep
     DIR/spec.toml             the resolved spec (with command-line replacements)
+    DIR/scenarios/*.toml      each base scenario, fully resolved (``coprod run --scenario``
+                              takes it), so the folder holds everything its runs started from
     DIR/manifest.parquet      every planned run: run_id, scenario_id, scenario, replication,
                               seed and the factor values
     DIR/design.parquet        the raw SALib sample (sampling designs), for the analysis
@@ -13,6 +15,10 @@ Layout::
     DIR/series/part-*.parquet one row per completed run and kept week
     DIR/errors/part-*.parquet one row per failed attempt, with its error and traceback
     DIR/quarantine/           parts that could not be read, kept for inspection
+
+Every part has the manifest's column types for the identifiers and factors (a
+factor of 0, 1 and 0.5 is a double in every part, not an integer in some), so
+DuckDB and pyarrow read the parts as one table.
 
 Parts are written to ``*.tmp`` and renamed into place, and a flush writes its
 series part before its runs part, so a run counts as done only once its row is
@@ -29,9 +35,11 @@ import fcntl
 import json
 import os
 import platform
+import re
 import shutil
 import sys
 from dataclasses import dataclass, field
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -46,11 +54,11 @@ SPEC_FILE = "spec.toml"
 MANIFEST_FILE = "manifest.parquet"
 DESIGN_FILE = "design.parquet"
 LOCK_FILE = ".lock"
+SCENARIOS = "scenarios"
 RUNS, SERIES, ERRORS, QUARANTINE = "runs", "series", "errors", "quarantine"
-# Columns every row carries, before the factors and outcomes.
-ID_COLUMNS = ("run_id", "scenario_id", "scenario", "replication", "seed")
-RESERVED = (*ID_COLUMNS, "step", "version")
-_OWN_FILES = {EXPERIMENT_FILE, SPEC_FILE, MANIFEST_FILE, DESIGN_FILE, LOCK_FILE}
+_OWN_FILES = {EXPERIMENT_FILE, SPEC_FILE, MANIFEST_FILE, DESIGN_FILE, LOCK_FILE, SCENARIOS}
+#: Libraries whose versions a results folder records beside the package's own.
+LIBRARIES = ("mesa", "numpy", "networkx", "scipy", "pandas", "pyarrow", "SALib")
 
 
 @dataclass
@@ -68,6 +76,9 @@ class ResultsFolder:
         self.path = path
         self.header = header
         self._lock = lock
+        # Identifier and factor columns keep the manifest's types in every part.
+        schema = pq.read_schema(path / MANIFEST_FILE)
+        self.types = {name: schema.field(name).type for name in schema.names}
         self.housekeeping = Housekeeping()
         self._next_part = 1 + max(
             (_part_number(p) for sub in (RUNS, SERIES, ERRORS) for p in self._parts(sub)),
@@ -83,8 +94,11 @@ class ResultsFolder:
         manifest: pa.Table,
         spec_toml: str,
         design: pa.Table | None = None,
+        scenarios: dict[str, str] | None = None,
     ) -> ResultsFolder:
         """Create ``path`` for a new experiment, or reopen it to resume the same one.
+
+        ``scenarios`` maps each base scenario's label to its resolved TOML.
 
         Raises :class:`SpecError` if the folder holds something else, or another
         sweep is writing to it; nothing is written in that case.
@@ -107,6 +121,9 @@ class ResultsFolder:
             _write_table(path / MANIFEST_FILE, manifest)
             if design is not None:
                 _write_table(path / DESIGN_FILE, design)
+            for label, text in (scenarios or {}).items():
+                (path / SCENARIOS).mkdir(exist_ok=True)
+                _write_text(path / SCENARIOS / f"{_file_name(label)}.toml", text)
             _write_text(path / EXPERIMENT_FILE, json.dumps(header, indent=2, default=str))
         for sub in (RUNS, SERIES, ERRORS):
             (path / sub).mkdir(exist_ok=True)
@@ -146,7 +163,7 @@ class ResultsFolder:
         meta = {b"coprod_sim": json.dumps(self._provenance()).encode()}
         for sub, rows in ((SERIES, series), (RUNS, runs), (ERRORS, errors)):
             if rows:
-                table = rows_to_table(rows).replace_schema_metadata(meta)
+                table = rows_to_table(rows, self.types).replace_schema_metadata(meta)
                 _write_table(self.path / sub / name, table)
         self._next_part += 1
 
@@ -183,7 +200,12 @@ class ResultsFolder:
     def _quarantine(self, part: Path) -> None:
         target = self.path / QUARANTINE / part.parent.name
         target.mkdir(parents=True, exist_ok=True)
-        shutil.move(part, target / part.name)
+        destination = target / part.name
+        n = 1
+        while destination.exists():  # set aside before, on an earlier resume: keep both
+            destination = target / f"{part.stem}.{n}{part.suffix}"
+            n += 1
+        shutil.move(part, destination)
         self.housekeeping.quarantined.append(str(part.relative_to(self.path)))
 
 
@@ -232,7 +254,11 @@ def check_folder(path: Path, header: dict[str, Any]) -> None:
 
 def _differences(old: dict[str, Any], new: dict[str, Any]) -> str:
     spec_old, spec_new = old.get("spec", {}), new.get("spec", {})
-    keys = sorted(k for k in set(spec_old) | set(spec_new) if spec_old.get(k) != spec_new.get(k))
+    keys = sorted(
+        k
+        for k in set(spec_old) | set(spec_new)
+        if spec_old.get(k) != spec_new.get(k) and k not in ("description", "retries")
+    )
     if old.get("version") != new.get("version"):
         keys.append(f"coprod_sim version {old.get('version')} -> {new.get('version')}")
     return ", ".join(keys) or "its base scenarios"
@@ -250,6 +276,7 @@ def header_for(experiment: Any, command: str | None = None) -> dict[str, Any]:
         "source": experiment.source,
         "command": command,
         "python": sys.version.split()[0],
+        "libraries": {name: version(name) for name in LIBRARIES},
         "platform": platform.platform(),
         "design": spec.design.kind,
         "factors": list(spec.factors),
@@ -262,19 +289,28 @@ def header_for(experiment: Any, command: str | None = None) -> dict[str, Any]:
     }
 
 
-def rows_to_table(rows: list[dict[str, Any]]) -> pa.Table:
-    """A table from row dicts; a column of mixed types (e.g. none and 10) is kept as text."""
+def rows_to_table(
+    rows: list[dict[str, Any]], types: dict[str, pa.DataType] | None = None
+) -> pa.Table:
+    """A table from row dicts; columns named in ``types`` take that type, and a column of
+    mixed types (e.g. none and 10) is kept as text."""
     columns: dict[str, list[Any]] = {key: [] for key in rows[0]}
     for row in rows:
         for key in columns:
             columns[key].append(row.get(key))
     arrays = {}
     for key, values in columns.items():
+        wanted = (types or {}).get(key)
         try:
-            arrays[key] = pa.array(values)
+            arrays[key] = pa.array(values, type=wanted)
         except (pa.ArrowInvalid, pa.ArrowTypeError):
-            arrays[key] = pa.array([None if v is None else str(v) for v in values])
+            arrays[key] = pa.array([None if v is None else str(v) for v in values], type=wanted)
     return pa.table(arrays)
+
+
+def _file_name(label: str) -> str:
+    """A scenario label as a safe file name (``A:careqic`` -> ``A_careqic``)."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", label).strip("._") or "scenario"
 
 
 def read_dataset(path: Path, sub: str) -> pa.Table | None:
