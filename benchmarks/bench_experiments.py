@@ -13,7 +13,8 @@ read the medians and ratios measured together):
    server, started once per session, is warmed first);
 3. **peak memory** of the sweeping process for 100 and 5,000 runs (a one-site
    scenario, 10 weeks, so that 5,000 runs take a minute), each in a fresh process; the
-   largest worker's peak is shown too;
+   largest worker's resident memory, sampled every 50 ms (the pool's workers are the
+   fork server's children, which the parent's rusage does not see), is shown too;
 4. **wall time of the shipped ``power_x_inclusion`` sweep** (200 careqic runs of 78
    weeks) on all cores, as ``coprod sweep`` runs it.
 
@@ -26,6 +27,7 @@ into one figure.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -67,25 +69,41 @@ def bare_seconds(replications: int, steps: int = 78) -> float:
     return time.perf_counter() - start
 
 
-def engine_seconds(experiment, executor: str, workers: int | None = None) -> float:
-    """Wall time of a whole sweep into a fresh folder (resolve excluded, pool start included)."""
+def engine_summary(experiment, executor: str, workers: int | None = None):
+    """A whole sweep into a fresh folder, with its summary: ``elapsed`` is its wall time
+    (folder set-up and pool start included, resolve excluded), ``model_seconds`` the
+    model's own time in it."""
     with tempfile.TemporaryDirectory() as scratch:
         start = time.perf_counter()
-        run_experiment(experiment, Path(scratch) / "out", executor=executor, workers=workers)
-        return time.perf_counter() - start
-
-
-def engine_summary(experiment, executor: str):
-    """A whole sweep into a fresh folder, with its summary (elapsed and the model's time)."""
-    with tempfile.TemporaryDirectory() as scratch:
-        start = time.perf_counter()
-        summary = run_experiment(experiment, Path(scratch) / "out", executor=executor)
-        summary.elapsed = time.perf_counter() - start  # folder set-up included
+        summary = run_experiment(
+            experiment, Path(scratch) / "out", executor=executor, workers=workers
+        )
+        summary.elapsed = time.perf_counter() - start
         return summary
+
+
+def engine_seconds(experiment, executor: str, workers: int | None = None) -> float:
+    """Wall time of a whole sweep into a fresh folder."""
+    return engine_summary(experiment, executor, workers).elapsed
 
 
 def memory_child(runs: int) -> None:
     """In a fresh process: sweep ``runs`` runs of a one-site scenario, print peak RSS."""
+    import threading
+
+    import psutil
+
+    me, worker_peak, sweeping = psutil.Process(), [0], threading.Event()
+
+    def sample_workers() -> None:
+        # Workers are the fork server's children: everything below this process but it.
+        while not sweeping.wait(0.05):
+            for process in me.children(recursive=True):
+                with contextlib.suppress(psutil.Error):
+                    if process.ppid() != me.pid:
+                        worker_peak[0] = max(worker_peak[0], process.memory_info().rss)
+
+    sampler = threading.Thread(target=sample_workers, daemon=True)
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
         (folder / "one_site.toml").write_text(
@@ -104,11 +122,14 @@ def memory_child(runs: int) -> None:
             }
         )
         experiment = resolve(spec, "memory", base_dir=folder)
+        sampler.start()
         start = time.perf_counter()
         summary = run_experiment(experiment, folder / "out", executor="local", workers=2)
         seconds = time.perf_counter() - start
+        sweeping.set()
+        sampler.join()
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    worker = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    worker = worker_peak[0] / 2**20
     print(json.dumps({"runs": summary.done, "parent_mib": own, "worker_mib": worker,
                       "seconds": seconds}))  # fmt: skip
 
@@ -161,6 +182,17 @@ def overhead(runs: int, repeats: int) -> None:
     print(f"1. per run: model {statistics.median(per_run):.3f} s (bare loop {bare:.3f} s); "
           f"engine overhead {100 * o:+.2f}% (median of {repeats} sweeps of {runs}; "
           f"{100 * min(overheads):+.2f}% to {100 * max(overheads):+.2f}%)")  # fmt: skip
+    # The same through the default local pool with one worker: pickling each task and its
+    # rows across processes, and the pool's start-up, count too (one worker, so the parent
+    # never competes with it for a core).
+    engine_seconds(experiment, "local", workers=1)  # start the fork server before timing
+    pooled = []
+    for _ in range(repeats):
+        summary = engine_summary(experiment, "local", workers=1)
+        pooled.append(summary.elapsed / summary.model_seconds - 1)
+    p = statistics.median(pooled)
+    print(f"   through the local pool (1 worker): overhead {100 * p:+.2f}% "
+          f"({100 * min(pooled):+.2f}% to {100 * max(pooled):+.2f}%)")  # fmt: skip
 
 
 def speed_up(quick: bool, repeats: int) -> None:

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
+import psutil
 import pytest
 from typer.testing import CliRunner
 
@@ -97,6 +98,29 @@ def test_ctrl_c_stops_cleanly_and_the_same_command_resumes(tmp_path: Path) -> No
     run_experiment(load_experiment(spec), tmp_path / "clean", executor="local", workers=2)
     for got, want in zip(results(out), results(tmp_path / "clean"), strict=True):
         pd.testing.assert_frame_equal(got, want)
+
+
+def test_a_lost_local_worker_stops_the_sweep_cleanly_and_a_re_run_finishes_it(
+    tmp_path: Path,
+) -> None:
+    experiment = load_experiment(write_spec(tmp_path / "spec", replications=20, steps=40))
+    out = tmp_path / "out"
+
+    def kill_a_worker() -> None:
+        _wait_for(lambda: _parts(out) >= 1, what="a first part")
+        me = os.getpid()  # the pool's workers are the fork server's children, not ours
+        workers = [p for p in psutil.Process(me).children(recursive=True) if p.ppid() != me]
+        workers[0].kill()  # as the kernel's out-of-memory killer would
+
+    killer = threading.Thread(target=kill_a_worker)
+    killer.start()
+    stopped = run_experiment(experiment, out, executor="local", workers=2, flush_runs=2)
+    killer.join()
+    assert stopped.interrupted and "worker process" in stopped.stopped_by
+    assert 0 < stopped.done < experiment.n_runs and stopped.failed == 0
+    resumed = run_experiment(experiment, out, executor="local", workers=2)
+    assert resumed.already_done == stopped.done and resumed.done == experiment.n_runs
+    assert analysis.load_runs(out)["run_id"].is_unique
 
 
 def test_ctrl_c_during_a_write_neither_loses_nor_doubles_rows(
@@ -220,6 +244,19 @@ def test_the_cli_runs_a_sweep_on_dask(tmp_path: Path, dask_cluster) -> None:
     assert (tmp_path / "out" / "report.html").exists()
 
 
+@pytest.mark.parametrize("address", ["tcp://127.0.0.1:abc", "bogus://127.0.0.1:1", "127.0.0.1"])
+def test_a_malformed_dask_address_is_bad_input(tmp_path: Path, address: str) -> None:
+    spec = write_spec(tmp_path / "spec")
+    result = runner.invoke(
+        app, ["sweep", str(spec), "--out", str(tmp_path / "out"), "--executor", "dask",
+              "--address", address],
+    )  # fmt: skip
+    assert result.exit_code == 2, result.output
+    assert "--address" in result.output and "tcp://HOST:PORT" in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "out").exists()
+
+
 def test_an_unreachable_dask_scheduler_is_bad_input(tmp_path: Path) -> None:
     spec = write_spec(tmp_path / "spec")
     address = f"tcp://127.0.0.1:{_free_port()}"
@@ -296,6 +333,18 @@ def test_compare_prints_each_difference_with_its_interval_and_verdict(tmp_path: 
     )
     assert diffs.loc[0, "n"] == 4
     assert (tmp_path / "cmp" / "report.html").exists()
+
+
+def test_compare_takes_long_file_names_and_refuses_a_seed_out_of_range(tmp_path: Path) -> None:
+    write_spec(tmp_path)
+    long_name = tmp_path / f"{'a_collaborative_with_a_very_long_descriptive_name_' * 2}.toml"
+    long_name.write_text('extends = "small.toml"\nname = "long"\npower_sharing = 3\n')
+    args = [str(tmp_path / "small.toml"), str(long_name), "--replications", "2", "--steps", "2"]
+    result = runner.invoke(app, ["compare", *args, "--executor", "sequential"])
+    assert result.exit_code == 0, result.output
+    refused = runner.invoke(app, ["compare", *args, "--seed", str(2**64)])
+    assert refused.exit_code == 2 and "--seed" in refused.output
+    assert "Traceback" not in refused.output
 
 
 def test_compare_without_out_keeps_nothing(tmp_path: Path, monkeypatch) -> None:

@@ -5,13 +5,15 @@
 * :func:`paired_differences`: each scenario against a baseline, paired on the
   replication (common random numbers), with the paired t interval.
 * :func:`sensitivity`: Sobol first-order and total indices (Saltelli et al.
-  2010, through SALib) or Morris's μ* and σ (Campolongo et al. 2007), each with
-  its bootstrap confidence. Stochastic outcomes are first averaged over the
+  2010, through SALib), and second-order ones for each pair of factors when the
+  design asks for them, or Morris's μ* and σ (Campolongo et al. 2007), each
+  with its bootstrap confidence. Stochastic outcomes are first averaged over the
   replications of each design point, as SALib expects one value per point.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 from typing import Any
@@ -141,16 +143,18 @@ def verdict(low: float, high: float) -> str:
     if np.isnan(low) or np.isnan(high):
         return "unknown (one replication)"
     if low > 0:
-        return "higher (95% sure)"
+        return "higher (95% interval above 0)"
     if high < 0:
-        return "lower (95% sure)"
+        return "lower (95% interval below 0)"
     return "no clear difference"
 
 
 def sensitivity(out: str | Path, seed: int = 0) -> pd.DataFrame:
     """Sobol or Morris indices of every kept final outcome, with their confidence.
 
-    Raises ``ValueError`` when design points are missing (resume the sweep first).
+    One row per outcome and factor; with ``second_order = true``, also one row per outcome
+    and pair of factors (``factor`` is ``"a × b"``) holding ``S2`` and ``S2_conf``. Raises
+    ``ValueError`` when design points are missing (resume the sweep first).
     """
     from SALib.analyze import morris, sobol
 
@@ -184,10 +188,21 @@ def sensitivity(out: str | Path, seed: int = 0) -> pd.DataFrame:
             levels = header["spec"]["design"]["levels"]
             result = morris.analyze(problem, x, y, num_levels=levels, seed=seed)
             keys = ("mu_star", "mu_star_conf", "sigma", "mu")
-        for j, name in enumerate(problem["names"]):
+        names = problem["names"]
+        for j, name in enumerate(names):
             rows.append(
                 {"outcome": outcome, "factor": name, **{k: float(result[k][j]) for k in keys}}
             )
+        if kind == "sobol" and second_order:
+            for j, k in itertools.combinations(range(len(names)), 2):
+                rows.append(
+                    {
+                        "outcome": outcome,
+                        "factor": f"{names[j]} × {names[k]}",
+                        "S2": float(result["S2"][j, k]),
+                        "S2_conf": float(result["S2_conf"][j, k]),
+                    }
+                )
     return pd.DataFrame(rows)
 
 

@@ -6,7 +6,8 @@
 ``coprod report DIR``                  writes DIR/report.html.
 
 Exit codes: 0 done; 1 some runs failed (recorded in DIR/errors, retried on a
-re-run); 2 bad input (nothing written); 130 interrupted (resumable).
+re-run) or a worker process died (resumable); 2 bad input (nothing written);
+130 interrupted by Ctrl-C (resumable).
 """
 
 from __future__ import annotations
@@ -84,13 +85,16 @@ def sensitivity(
     address: AddressOpt = None,
     replications: ReplicationsOpt = None,
     steps: StepsOpt = None,
+    retries: RetriesOpt = None,
 ) -> None:
     """Run a Sobol or Morris design and print each factor's sensitivity indices."""
+    import pandas as pd
+
     from coprod_sim.experiments import analysis
     from coprod_sim.experiments.spec import load_experiment
 
     try:
-        experiment = load_experiment(spec, replications=replications, steps=steps)
+        experiment = load_experiment(spec, replications=replications, steps=steps, retries=retries)
         kind = experiment.spec.design.kind
         if kind not in ("sobol", "morris"):
             raise SpecError(
@@ -109,18 +113,23 @@ def sensitivity(
     _run_and_report(experiment, out, executor, workers, address, print_summary=False)
     indices = analysis.sensitivity(out)
     sobol = kind == "sobol"
-    columns = ("S1", "S1_conf", "ST", "ST_conf") if sobol else ("mu_star", "mu_star_conf", "sigma")
+    columns = ["S1", "S1_conf", "ST", "ST_conf"] if sobol else ["mu_star", "mu_star_conf", "sigma"]
+    columns += [c for c in ("S2", "S2_conf") if c in indices]  # pairs, with second_order
     table = Table(title=f"{'Sobol' if sobol else 'Morris'} indices", header_style="bold")
     for column in ("outcome", "factor", *columns):
         table.add_column(column, justify="left" if column in ("outcome", "factor") else "right")
-    for row in indices.itertuples():
-        cells = [f"{getattr(row, c, float('nan')):.3f}" for c in columns]
-        table.add_row(row.outcome, row.factor, *cells)
+    for row in indices.to_dict("records"):
+        if isinstance(row.get("note"), str):  # e.g. a constant outcome: nothing to apportion
+            cells = [row["note"], *[""] * (len(columns) - 1)]
+        else:
+            cells = ["" if pd.isna(row.get(c)) else f"{row[c]:.3f}" for c in columns]
+        table.add_row(row["outcome"], row["factor"], *cells)
     out_console.print(table)
     if sobol:
+        pairs = "; S2: due to a pair together" if "S2" in indices else ""
         out_console.print(
             "S1: the share of an outcome's variance due to the factor alone; ST: with its "
-            "interactions; _conf: half-width of the 95% bootstrap interval."
+            f"interactions{pairs}; _conf: half-width of the 95% bootstrap interval."
         )
 
 
@@ -130,7 +139,9 @@ def compare(
     b: Annotated[str, typer.Argument(help="The scenario to compare with it.")],
     replications: Annotated[int, typer.Option(min=2, max=100_000)] = 10,
     steps: Annotated[int, typer.Option(min=1, max=100_000, help="Weeks to simulate.")] = 78,
-    seed: Annotated[int, typer.Option(min=0, help="Root seed of the replications.")] = 0,
+    seed: Annotated[
+        int, typer.Option(min=0, max=2**63 - 1, help="Root seed of the replications.")
+    ] = 0,
     out: Annotated[
         Path | None, typer.Option(help="Keep the runs and a report here [default: don't keep].")
     ] = None,
@@ -141,19 +152,22 @@ def compare(
     """Compare two scenarios with common random numbers: each outcome's difference B - A
     with its 95% paired interval."""
     from coprod_sim.experiments import analysis
-    from coprod_sim.experiments.spec import ExperimentSpec, ScenarioRef, resolve
+    from coprod_sim.experiments.spec import parse_spec, resolve
 
     label_a, label_b = _label(a), _label(b)
     if label_b == label_a:
         label_a, label_b = f"A:{label_a}", f"B:{label_b}"
     try:
-        spec = ExperimentSpec(
-            name=f"{label_a} vs {label_b}",
-            description=f"coprod compare {a} {b}",
-            scenarios={label_a: ScenarioRef(scenario=a), label_b: ScenarioRef(scenario=b)},
-            replications=replications,
-            steps=steps,
-            seed=seed,
+        spec = parse_spec(
+            {
+                "name": f"{label_a} vs {label_b}"[:80],  # the spec's limit; labels stay whole
+                "description": f"coprod compare {a} {b}",
+                "scenarios": {label_a: {"scenario": a}, label_b: {"scenario": b}},
+                "replications": replications,
+                "steps": steps,
+                "seed": seed,
+            },
+            "coprod compare",
         )
         experiment = resolve(spec, "coprod compare")
     except ScenarioError as error:
@@ -184,6 +198,10 @@ def compare(
             analysis.verdict(row.low, row.high),
         )
     out_console.print(table)
+    out_console.print(
+        "Each interval is a 95% paired t interval on its own: across many outcomes, about one "
+        "in twenty may exclude 0 by chance alone."
+    )
 
 
 @app.command()
@@ -205,7 +223,7 @@ def _run_and_report(
 ) -> None:
     """Run what is missing, say how it went, and write the report when complete
     (``keep=False``: a scratch folder, neither reported nor named)."""
-    from coprod_sim.experiments.engine import run_experiment
+    from coprod_sim.experiments.engine import CTRL_C, run_experiment
     from coprod_sim.experiments.report import write_report
 
     command = shlex.join(["coprod", *sys.argv[1:]])
@@ -232,10 +250,11 @@ def _run_and_report(
     )
     if summary.interrupted:
         err_console.print(
-            f"interrupted: finished runs are saved in {out}; run the same command to resume",
+            f"interrupted ({summary.stopped_by}): finished runs are saved in {out}; run the "
+            "same command to resume",
             soft_wrap=True,
         )
-        raise typer.Exit(EXIT_INTERRUPTED)
+        raise typer.Exit(EXIT_INTERRUPTED if summary.stopped_by == CTRL_C else EXIT_RUNS_FAILED)
     if summary.failed:
         err_console.print(
             f"{summary.failed} run(s) failed; their errors are in {out}/errors/ and a re-run "

@@ -18,7 +18,6 @@ same in every process. Factors marked ``integer`` are sampled on
 from __future__ import annotations
 
 import itertools
-import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -76,18 +75,6 @@ def build_design(
         for row in sample
     ]
     return points, sample, problem
-
-
-def design_size(spec: ExperimentSpec) -> int:
-    """Number of design points, without building them (for messages and planning)."""
-    kind, n, d = spec.design.kind, spec.design.samples or 0, len(spec.factors)
-    if kind == "factorial":
-        return math.prod(len(v) for v in spec.factors.values())
-    if kind == "sobol":
-        return n * (2 * d + 2 if spec.design.second_order else d + 2)
-    if kind == "morris":
-        return n * (d + 1)
-    return n
 
 
 def _sample(kind: str, problem: dict[str, Any], samples: int, spec: ExperimentSpec) -> np.ndarray:

@@ -25,6 +25,7 @@ import time
 import traceback
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -40,6 +41,8 @@ from coprod_sim.experiments.store import ResultsFolder, check_folder, header_for
 from coprod_sim.scenario import Scenario
 
 ExecutorKind = Literal["local", "sequential", "dask"]
+#: What stopped a sweep early, when the user did.
+CTRL_C = "Ctrl-C"
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,7 @@ class SweepSummary:
     completed: int = 0
     failed: int = 0
     interrupted: bool = False
+    stopped_by: str = CTRL_C  # what interrupted the sweep, when it was
     elapsed: float = 0.0
     model_seconds: float = 0.0  # the runs' own time, summed: elapsed less this is overhead
     partial_files: list[str] = field(default_factory=list)
@@ -183,7 +187,12 @@ def run_experiment(
     check_folder(out, header)  # before connecting anywhere: bad input writes nothing
     with open_executor(executor, workers, address) as (pool, slots):
         folder = ResultsFolder.open(
-            out, header, manifest(experiment), experiment.spec.to_toml(), design_table(experiment)
+            out,
+            header,
+            manifest(experiment),
+            experiment.spec.to_toml(),
+            design_table(experiment),
+            {label: base.to_toml() for label, base in experiment.bases.items()},
         )
         with folder:
             done = folder.completed()
@@ -212,6 +221,13 @@ def run_experiment(
                 _drive(pool, slots, todo, experiment.spec.retries, writer, summary, bar)
             except KeyboardInterrupt:
                 summary.interrupted = True
+            except BrokenProcessPool:
+                # A worker process died (killed, or out of memory): the pool cannot go on.
+                # What finished is saved; the runs in flight are run again on resuming.
+                summary.interrupted = True
+                summary.stopped_by = (
+                    "a worker process of the local pool died (killed, or out of memory?)"
+                )
             finally:
                 writer.flush()
                 bar.close()
@@ -240,6 +256,8 @@ def _drive(
             task, attempt = pending.pop(future)
             try:
                 result = future.result()
+            except BrokenProcessPool:
+                raise  # the whole pool is gone: stop, do not count the run as failed
             except Exception as error:  # the worker, not the run, failed (e.g. it was lost)
                 result = RunResult(task.ids["run_id"], error=f"{type(error).__name__}: {error}")
             if result.error is None:
@@ -337,7 +355,17 @@ def open_executor(
         if not address:
             raise SpecError([Problem("--address", None, "the dask executor needs tcp://HOST:PORT")])
         from distributed import Client
+        from distributed.comm.addressing import parse_address, parse_host_port
 
+        try:  # checked first: Client() on a malformed address fails noisily as it closes
+            scheme, location = parse_address(address, strict=True)
+            parse_host_port(location)
+            if scheme not in ("tcp", "tls"):
+                raise ValueError(f"unknown scheme {scheme!r}")
+        except ValueError as error:
+            raise SpecError(
+                [Problem("--address", address, f"must be written tcp://HOST:PORT ({error})")]
+            ) from None
         try:
             client = Client(address, timeout=5)
         except (OSError, TimeoutError) as error:
