@@ -213,6 +213,7 @@ def test_a_failing_run_is_recorded_retried_and_the_sweep_goes_on(
     assert set(errors["attempt"]) == {1, 2}
     assert errors["error"].str.contains("simulated fault at rung 7").all()
     assert errors["traceback"].str.contains("broken").all()
+    assert (errors["power_sharing"] == 7).all() and errors["version"].notna().all()
 
     monkeypatch.setattr(CoproductionModel, "run_for", original)
     again = run_experiment(experiment, tmp_path / "out", executor="sequential")

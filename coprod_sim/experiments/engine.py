@@ -303,7 +303,9 @@ class _Writer:
     def add_error(self, task: RunTask, attempt: int, result: RunResult) -> None:
         self.errors.append(
             {
-                **{k: task.ids[k] for k in ("run_id", "scenario_id", "replication", "seed")},
+                **task.ids,
+                **task.values,
+                "version": __version__,
                 "attempt": attempt,
                 "error": result.error,
                 "traceback": result.trace or "",
