@@ -79,12 +79,15 @@ class SweepSummary:
     already_done: int
     completed: int = 0
     failed: int = 0
-    interrupted: bool = False
-    stopped_by: str = CTRL_C  # what interrupted the sweep, when it was
+    stopped_by: str | None = None  # what stopped the sweep early (CTRL_C, a dead worker)
     elapsed: float = 0.0
     model_seconds: float = 0.0  # the runs' own time, summed: elapsed less this is overhead
     partial_files: list[str] = field(default_factory=list)
     quarantined: list[str] = field(default_factory=list)
+
+    @property
+    def interrupted(self) -> bool:
+        return self.stopped_by is not None
 
     @property
     def done(self) -> int:
@@ -181,7 +184,8 @@ def run_experiment(
     """Run whatever of ``experiment`` is missing from ``out``; see the module docstring.
 
     Raises :class:`SpecError` (nothing written) if ``out`` holds another
-    experiment or is in use. Ctrl-C returns a summary with ``interrupted`` set.
+    experiment or is in use. Ctrl-C, or a dead worker of the local pool, returns a summary
+    with ``interrupted`` set and ``stopped_by`` saying which.
     """
     header = header_for(experiment, command)
     check_folder(out, header)  # before connecting anywhere: bad input writes nothing
@@ -220,11 +224,10 @@ def run_experiment(
                 todo = tasks(experiment, done)
                 _drive(pool, slots, todo, experiment.spec.retries, writer, summary, bar)
             except KeyboardInterrupt:
-                summary.interrupted = True
+                summary.stopped_by = CTRL_C
             except BrokenProcessPool:
                 # A worker process died (killed, or out of memory): the pool cannot go on.
                 # What finished is saved; the runs in flight are run again on resuming.
-                summary.interrupted = True
                 summary.stopped_by = (
                     "a worker process of the local pool died (killed, or out of memory?)"
                 )
