@@ -9,7 +9,9 @@ scenario (``Scenario.from_toml(s.to_toml()) == s``).
 Presets live as TOML files in ``coprod_sim/presets``. A TOML file may start
 from another scenario with ``extends = "careqic"`` (a preset name or a path
 relative to the file); its own tables are merged into the base, key by key,
-and lists (``sites``, ``groups``) replace the base's list whole.
+and lists (``sites``, ``groups``) replace the base's list whole. Text that
+comes from no folder (an upload to the app) is read with
+:func:`scenario_from_text`, and may extend a preset only.
 """
 
 from __future__ import annotations
