@@ -33,6 +33,9 @@ Columns (where they apply):
                                   their peak
 ``provider_uptake``               share of (provider, adopted change) pairs in use
 ``tests_running``                 PDSA tests in progress at the site (sites)
+``sites_with_changes``            sites that have adopted at least one change (collaborative)
+``adopted_<aspect>``              (site, change) adoptions of changes to that aspect of care,
+                                  e.g. ``adopted_confidentiality`` (collaborative)
 ``distinct_changes``              different changes scaled up anywhere (collaborative)
 ``ideas_tested``                  changes registered: new ideas that entered PDSA testing
                                   and changes introduced directly (collaborative)
@@ -265,6 +268,7 @@ class Recorder:
             "patient_changes_in_use": int(sums[_S["patient_changes_in_use"]]),
             "staff_changes_in_use": int(sums[_S["staff_changes_in_use"]]),
             "sustained_changes": int(sums[_S["sustained_changes"]]),
+            "sites_with_changes": int((site[:, _S["changes_adopted"]] > 0).sum()),
             "distinct_changes": sum(w >= 0 for w in model.changes.scaled_week),
             "ideas_tested": len(model.changes),
             "provider_uptake": float(_ratio(sums[_S["adopted_slots"]], sums[_S["slots"]])),
@@ -279,6 +283,9 @@ class Recorder:
         trust_g = _ratio(group[:, _SG["trust_sum"]], group[:, _SG["patients"]])
         retention_g = _ratio(group[:, _SG["in_care"]], group[:, _SG["patients"]])
         stigma_g = _ratio(group[:, _SG["stigma_sum"]], group[:, _SG["providers"]])
+        adopted_by_aspect = self._adopted_by_aspect(model)
+        for k, aspect in enumerate(model.aspect_names):
+            row[f"adopted_{aspect}"] = int(adopted_by_aspect[k])
         for k, g in enumerate(self.group_names):
             row[f"value_{g}"] = float(value_g[k])
             row[f"trust_{g}"] = float(trust_g[k])
@@ -286,6 +293,13 @@ class Recorder:
             row[f"stigma_{g}"] = float(stigma_g[k])
             row[f"heard_{g}"] = int(group[k, _SG["reps_heard"]])
         return row
+
+    @staticmethod
+    def _adopted_by_aspect(model: CoproductionModel) -> NDArray:
+        """(site, change) adoptions per aspect of care the change improves."""
+        ch = model.changes
+        aspect, _, _ = ch.arrays()
+        return np.bincount(aspect[ch.pair_change], minlength=len(model.aspect_names))
 
     # --- frames --------------------------------------------------------------------------------
     @property
