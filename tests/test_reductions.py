@@ -4,7 +4,8 @@
 * uptake         → Bass (1969) closed form; threshold variant → Granovetter (1978) cascade
 * attitude exchange → bounded confidence (Deffuant et al. 2000)
 
-Each is shown on the submodel itself and, where the model adds structure
+The helpers live in :mod:`coprod_sim.validation.reductions`, which the validation study
+uses too. Each is shown on the submodel itself and, where the model adds structure
 (networks, weekly steps), on the whole model in the special case.
 """
 
@@ -17,6 +18,13 @@ from hypothesis import strategies as st
 
 from coprod_sim import CoproductionModel, load_scenario
 from coprod_sim.mechanisms import bounded_confidence, contact, trust, uptake
+from coprod_sim.validation.reductions import (
+    discrete_bass,
+    major_clusters,
+    mean_uptake,
+    model_uptake,
+    one_clinic,
+)
 
 
 # --- trust → beta reputation --------------------------------------------------------------
@@ -90,55 +98,6 @@ def test_bass_submodel_converges_to_the_closed_form(p: float, q: float) -> None:
     assert np.max(np.abs(np.array(shares) - uptake.bass_share(t, p, q))) < 0.02
 
 
-def one_clinic(n_providers: int, seed: int, **overrides: object) -> CoproductionModel:
-    """One site whose providers are all colleagues (complete network), no team ideas, no
-    patient voice, no decay, no attitude exchange: the special case of the uptake
-    reductions."""
-    general = load_scenario("careqic").groups[0].model_dump()
-    sites = [
-        {
-            "name": "Clinic",
-            "patients": 100,
-            "providers": n_providers,
-            "group_shares": {"general": 1.0},
-        }
-    ]
-    settings = {
-        "sites": sites,
-        "groups": [general],
-        "provider_network": "complete",
-        "cross_site_ties": 0,
-        "representative_seats": 0,
-        "team_size": 3,
-        "decay_rate": 0.0,
-        "peer_rate": 0.0,
-        "authority_support": 1.0,
-        "staff_voice": 0.0,  # no one proposes ideas: the introduced change is the only one
-    }
-    return CoproductionModel.from_scenario("careqic", rng=seed, **(settings | overrides))
-
-
-def model_uptake(model: CoproductionModel, weeks: int) -> np.ndarray:
-    n = model.providers.n
-    change = model.introduce_change(0, "confidentiality")  # no one uses it yet: F(0) = 0
-    shares = [0.0]
-    for _ in range(weeks):
-        model.step()
-        shares.append(model.changes.users_of(change) / n)
-    return np.array(shares)
-
-
-def mean_uptake(p: float, q: float, weeks: int, runs: int = 4) -> np.ndarray:
-    """Mean share using an introduced change, over runs of one clinic of 1,000 providers."""
-    return np.mean(
-        [
-            model_uptake(one_clinic(1000, seed, external_influence=p, imitation=q), weeks)
-            for seed in range(runs)
-        ],
-        axis=0,
-    )
-
-
 def test_model_uptake_follows_the_bass_closed_form_for_small_weekly_hazards() -> None:
     # Weekly p = 0.01, q = 0.1: one-week steps are short against 1/(p+q), so the weekly
     # process stays within 0.03 of the continuous closed form; with the noise of the mean of
@@ -156,12 +115,7 @@ def test_model_uptake_follows_discrete_bass_at_sultan_s_mean_coefficients() -> N
     # mean of four runs stays within 0.04.
     p, q = 0.03, 0.38
     shares = mean_uptake(p, q, weeks=40)
-    expected = [0.0]
-    for _ in range(40):
-        f = expected[-1]
-        expected.append(
-            f + (1 - f) * float(uptake.adoption_probability(uptake.bass_hazard(p, q, f)))
-        )
+    expected = discrete_bass(p, q, 40)
     assert np.max(np.abs(shares - np.array(expected))) < 0.04
 
 
@@ -188,13 +142,6 @@ def test_the_cascade_switches_on_sharply_as_thresholds_spread() -> None:
 
 
 # --- attitude exchange → Deffuant ------------------------------------------------------------
-def major_clusters(attitudes: np.ndarray, share: float = 0.05) -> int:
-    values = np.sort(attitudes)
-    breaks = np.flatnonzero(np.diff(values) > 0.01)
-    sizes = np.diff(np.concatenate([[0], breaks + 1, [values.size]]))
-    return int((sizes >= share * values.size).sum())
-
-
 @pytest.mark.parametrize(
     ("epsilon", "expected"), [(0.5, 1), (0.3, 1), (0.25, 2), (0.2, 2), (0.15, 3), (0.1, 5)]
 )

@@ -1,0 +1,10 @@
+"""The validation study: canonical reductions, the nine stylized facts and the CaReQIC case.
+
+* :mod:`~coprod_sim.validation.checks`: a claim, its measured number with a 95% interval,
+  and the verdict;
+* :mod:`~coprod_sim.validation.reductions`: each mechanism against its published model;
+* :mod:`~coprod_sim.validation.facts`: the stylized facts as checks on sweep results;
+* :mod:`~coprod_sim.validation.study`: runs the specs of ``experiments/validation/``;
+* :mod:`~coprod_sim.validation.report`: writes ``docs/validation.md`` and its figures;
+* :mod:`~coprod_sim.validation.command`: ``coprod validate``.
+"""
