@@ -4,6 +4,8 @@
 ``coprod run``        runs a scenario, prints a summary and writes its results.
 ``coprod sweep``, ``compare``, ``sensitivity``, ``report``: experiments, defined in
 :mod:`coprod_sim.experiments.commands`.
+``coprod validate``   regenerates the validation study and ``docs/validation.md``
+(:mod:`coprod_sim.validation.command`).
 
 Bad input (an unknown preset, a bad TOML file, a bad ``--set``, an output
 folder that holds earlier results) exits with code 2, prints what is wrong
@@ -168,6 +170,7 @@ def _print_summary(model, seed: int, elapsed: float) -> None:
 
 # The experiment commands register themselves on ``app``.
 from coprod_sim.experiments import commands as _experiment_commands  # noqa: E402, F401
+from coprod_sim.validation import command as _validation_command  # noqa: E402, F401
 
 
 def main() -> None:

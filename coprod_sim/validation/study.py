@@ -1,0 +1,135 @@
+"""The validation study: run every spec, the reductions, and evaluate every check.
+
+:func:`run_study` runs (or resumes) the sweeps of ``experiments/validation/``
+into ``out/<spec name>/`` through the experiment layer, computes the canonical
+reductions, and evaluates each fact's checks and failure regions. Nothing is
+typed in: every number in :class:`Study` is computed from those results.
+
+``quick=True`` is the CI subset: the reductions at reduced size and each fact's
+main spec at :data:`QUICK_REPLICATIONS` replications; the region sweeps are
+left out. The seeds and tolerances stay those of the full study.
+"""
+
+from __future__ import annotations
+
+import platform
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from coprod_sim import __version__
+from coprod_sim.experiments.engine import run_experiment
+from coprod_sim.experiments.spec import load_experiment, read_spec
+from coprod_sim.validation.checks import Check, region
+from coprod_sim.validation.facts import FACTS, Fact, StudyData
+from coprod_sim.validation.reductions import Reduction, run_reductions
+
+QUICK_REPLICATIONS = 8
+SPECS = Path("experiments/validation")
+
+
+class StudyError(RuntimeError):
+    """A sweep of the study did not finish; its finished runs are kept for a re-run."""
+
+
+@dataclass
+class FactResult:
+    fact: Fact
+    checks: list[Check]
+    regions: list[tuple[str, pd.DataFrame]] = field(default_factory=list)
+
+
+@dataclass
+class Study:
+    out: Path
+    specs: Path
+    quick: bool
+    reductions: list[Reduction]
+    facts: list[FactResult]
+    data: StudyData
+    seconds: dict[str, float]  # wall time of each part, for the report
+    environment: dict[str, str]
+
+    def checks(self) -> pd.DataFrame:
+        """Every check of the study, one row each."""
+        rows = [c.row() for r in self.reductions for c in r.checks]
+        rows += [c.row() for f in self.facts for c in f.checks]
+        return pd.DataFrame(rows)
+
+
+def spec_names(quick: bool) -> list[str]:
+    names = [fact.spec for fact in FACTS]
+    if not quick:
+        names += [fact.region_spec for fact in FACTS if fact.region_spec]
+    return names
+
+
+def run_study(
+    specs: Path = SPECS,
+    out: Path = Path("results/validation"),
+    *,
+    quick: bool = False,
+    workers: int | None = None,
+    progress: bool = False,
+    log=print,
+) -> Study:
+    """Run what is missing of the study into ``out`` and evaluate it (see module docstring)."""
+    missing = [n for n in spec_names(quick) if not (specs / f"{n}.toml").is_file()]
+    if missing:
+        raise FileNotFoundError(
+            f"specs = {specs}: no {', '.join(f'{n}.toml' for n in missing)} there "
+            "(expected the validation specs, experiments/validation/)"
+        )
+    seconds: dict[str, float] = {}
+    for name in spec_names(quick):
+        path = specs / f"{name}.toml"
+        replications = None
+        if quick:
+            replications = min(int(read_spec(path)["replications"]), QUICK_REPLICATIONS)
+        experiment = load_experiment(path, replications=replications)
+        started = time.perf_counter()
+        summary = run_experiment(
+            experiment, out / name, workers=workers, progress=progress, command="coprod validate"
+        )
+        seconds[name] = time.perf_counter() - started
+        if summary.interrupted or summary.failed:
+            raise StudyError(
+                f"{name}: {summary.done} of {summary.planned} runs done, {summary.failed} "
+                f"failed{f', stopped by {summary.stopped_by}' if summary.interrupted else ''}; "
+                f"finished runs are in {out / name} and a re-run resumes"
+            )
+        log(f"{name}: {summary.planned} runs ({summary.completed} now), {seconds[name]:.0f} s")
+    started = time.perf_counter()
+    reductions = run_reductions("quick" if quick else "full")
+    seconds["reductions"] = time.perf_counter() - started
+    log(f"canonical reductions: {seconds['reductions']:.0f} s")
+    data = StudyData(out)
+    facts = [evaluate(fact, data, regions=not quick) for fact in FACTS]
+    return Study(out, specs, quick, reductions, facts, data, seconds, _environment())
+
+
+def evaluate(fact: Fact, data: StudyData, regions: bool = True) -> FactResult:
+    """A fact's checks and, with ``regions``, its contrasts cell by cell over the region sweep."""
+    result = FactResult(fact, fact.checks(data))
+    if regions and fact.region_spec:
+        for check in fact.regions:
+            table = data.runs(fact.region_spec) if check.final else data.series(fact.region_spec)
+            result.regions.append(
+                (check.claim, region(table, check.moderators, check.measure, check.direction))
+            )
+    return result
+
+
+def _environment() -> dict[str, str]:
+    import mesa
+    import numpy
+
+    return {
+        "coprod_sim": __version__,
+        "python": platform.python_version(),
+        "mesa": mesa.__version__,
+        "numpy": numpy.__version__,
+        "machine": f"{platform.system()} {platform.machine()}",
+    }
