@@ -15,7 +15,7 @@ APP_PORT ?= 8765
 APP_ENV := SOLARA_TELEMETRY_MIXPANEL_ENABLE=false SOLARA_ASSETS_CDN=http://127.0.0.1:9/npm/ \
 	SOLARA_THEME_SHOW_BANNER=false SOLARA_THEME_TITLE=coprod_sim
 
-.PHONY: setup run test lint bench lock clean assets app bench-app
+.PHONY: setup run test lint bench lock clean assets app bench-app validate
 
 setup: $(STAMP) $(ASSETS)
 
@@ -37,6 +37,10 @@ run: $(STAMP)
 
 test: $(STAMP) $(ASSETS)
 	$(BIN)/python -m pytest
+
+# The validation study: data in results/validation, report in docs/validation.md.
+validate: $(STAMP)
+	$(BIN)/coprod validate
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -24,6 +24,7 @@ from coprod_sim.validation.reductions import (
     mean_uptake,
     model_uptake,
     one_clinic,
+    threshold_cobweb,
 )
 
 
@@ -124,13 +125,10 @@ def test_model_uptake_follows_discrete_bass_at_sultan_s_mean_coefficients() -> N
 def test_threshold_uptake_is_granovetter_s_cascade(spread: float) -> None:
     model = one_clinic(400, 7, uptake_rule="threshold", threshold_mean=0.25, threshold_sd=spread)
     shares = model_uptake(model, 40)
-    # The cobweb on the model's own thresholds: F_{t+1} = share of thresholds <= F_t.
-    thresholds = model.providers.threshold
-    cobweb = [0.0]
-    for _ in range(40):
-        cobweb.append(float(np.mean(thresholds <= cobweb[-1])))
-    # Identical but for a provider not counting itself among its colleagues (1/n).
-    assert np.max(np.abs(shares - np.array(cobweb))) <= 2 / model.providers.n
+    # Granovetter's cobweb on the model's own thresholds, each provider seeing the share of
+    # their n − 1 colleagues: the model is that process exactly.
+    cobweb = threshold_cobweb(model.providers.threshold, 40)
+    assert np.max(np.abs(shares - cobweb)) <= 1e-12
     # And the final share is Granovetter's equilibrium for Normal(0.25, spread) thresholds.
     assert shares[-1] == pytest.approx(uptake.granovetter_equilibrium(0.25, spread), abs=0.03)
 

@@ -51,6 +51,7 @@ class Study:
     data: StudyData
     seconds: dict[str, float]  # wall time of each part, for the report
     environment: dict[str, str]
+    runs: tuple[int, int] = (0, 0)  # (run by this call, planned in all): a re-run resumes
 
     def checks(self) -> pd.DataFrame:
         """Every check of the study, one row each."""
@@ -83,6 +84,7 @@ def run_study(
             "(expected the validation specs, experiments/validation/)"
         )
     seconds: dict[str, float] = {}
+    ran = planned = 0
     for name in spec_names(quick):
         path = specs / f"{name}.toml"
         replications = None
@@ -94,6 +96,7 @@ def run_study(
             experiment, out / name, workers=workers, progress=progress, command="coprod validate"
         )
         seconds[name] = time.perf_counter() - started
+        ran, planned = ran + summary.completed, planned + summary.planned
         if summary.interrupted or summary.failed:
             raise StudyError(
                 f"{name}: {summary.done} of {summary.planned} runs done, {summary.failed} "
@@ -107,7 +110,9 @@ def run_study(
     log(f"canonical reductions: {seconds['reductions']:.0f} s")
     data = StudyData(out)
     facts = [evaluate(fact, data, regions=not quick) for fact in FACTS]
-    return Study(out, specs, quick, reductions, facts, data, seconds, _environment())
+    return Study(
+        out, specs, quick, reductions, facts, data, seconds, _environment(), (ran, planned)
+    )
 
 
 def evaluate(fact: Fact, data: StudyData, regions: bool = True) -> FactResult:
