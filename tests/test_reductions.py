@@ -16,9 +16,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from coprod_sim import CoproductionModel, load_scenario
 from coprod_sim.mechanisms import bounded_confidence, contact, trust, uptake
 from coprod_sim.validation.reductions import (
+    beta_special_case,
     discrete_bass,
     major_clusters,
     mean_uptake,
@@ -61,17 +61,7 @@ def test_base_rate_shifts_the_prior_and_forgetting_returns_to_it() -> None:
 
 
 def test_the_model_keeps_trust_as_beta_reputation() -> None:
-    # The special case: base rate ½ (initial trust ½, no group deficit), no forgetting,
-    # no negativity bias.
-    groups = [g.model_dump() | {"trust_deficit": 0.0} for g in load_scenario("careqic").groups]
-    model = CoproductionModel.from_scenario(
-        "careqic",
-        rng=4,
-        trust_memory=1.0,
-        negativity_bias=1.0,
-        initial_trust=0.5,
-        groups=groups,
-    )
+    model = beta_special_case(seed=4)
     before = model.patients.good + model.patients.bad
     model.run_for(10)
     p = model.patients

@@ -132,6 +132,15 @@ def threshold_cobweb(thresholds: np.ndarray, weeks: int) -> np.ndarray:
     return np.array(adopters) / n
 
 
+def beta_special_case(seed: int) -> CoproductionModel:
+    """CaReQIC with base rate ½ (initial trust ½, no group deficit), no forgetting and no
+    negativity bias: the special case in which trust is beta reputation."""
+    groups = [g.model_dump() | {"trust_deficit": 0.0} for g in load_scenario("careqic").groups]
+    return CoproductionModel.from_scenario(
+        "careqic", rng=seed, trust_memory=1.0, negativity_bias=1.0, initial_trust=0.5, groups=groups
+    )
+
+
 def major_clusters(attitudes: np.ndarray, share: float = 0.05, gap: float = 0.01) -> int:
     """Clusters (sorted attitudes split at gaps > ``gap``) holding at least ``share`` of all."""
     values = np.sort(np.asarray(attitudes).ravel())
@@ -319,15 +328,7 @@ def beta_reputation(size: Size = "full") -> Reduction:
     evidence to 1e-9, and evidence must grow by whole experiences.
     """
     weeks = 26 if size == "full" else 10
-    groups = [g.model_dump() | {"trust_deficit": 0.0} for g in load_scenario("careqic").groups]
-    model = CoproductionModel.from_scenario(
-        "careqic",
-        rng=4,
-        trust_memory=1.0,
-        negativity_bias=1.0,
-        initial_trust=0.5,
-        groups=groups,
-    )
+    model = beta_special_case(seed=4)
     before = model.patients.good + model.patients.bad
     model.run_for(weeks)
     patients = model.patients
