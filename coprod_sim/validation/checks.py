@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from coprod_sim.experiments.stats import Interval, mean_interval, paired_difference
 
@@ -85,11 +86,32 @@ def level(values: pd.Series) -> Interval:
     return mean_interval(values.to_numpy())
 
 
-def directional_verdict(interval: Interval, direction: Direction) -> str:
+def bootstrap(
+    values: NDArray[np.float64],
+    statistic: Callable[[NDArray[np.float64]], float],
+    resamples: int = 2000,
+    seed: int = 0,
+) -> Interval:
+    """``statistic`` of a (replications × conditions) array with a percentile bootstrap 95%
+    interval, resampling whole replications (common random numbers keep a row together).
+
+    For statistics of several conditions' means, such as the steepest step of a response
+    curve, that no t interval covers. The seed is fixed: the same data give the same interval.
+    """
+    rng = np.random.default_rng(seed)
+    n = values.shape[0]
+    draws = np.array([statistic(values[rng.integers(0, n, n)]) for _ in range(resamples)])
+    if np.isnan(draws).mean() > 0.05:  # the statistic is undefined too often to bound
+        return Interval(np.float64(statistic(values)), np.float64(np.nan), np.float64(np.nan), n)
+    low, high = np.nanpercentile(draws, [2.5, 97.5])
+    return Interval(np.float64(statistic(values)), np.float64(low), np.float64(high), n)
+
+
+def directional_verdict(interval: Interval, direction: Direction, reference: float = 0.0) -> str:
     low, high = float(interval.low), float(interval.high)
     if np.isnan(low):
         return NOT_SHOWN
-    above, below = low > 0, high < 0
+    above, below = low > reference, high < reference
     if (direction == "above" and above) or (direction == "below" and below):
         return HOLDS
     if above or below:
@@ -104,8 +126,9 @@ def directional(
     interval: Interval,
     direction: Direction,
     note: str = "",
+    reference: float = 0.0,
 ) -> Check:
-    """A claim that a difference (or change) is above or below zero."""
+    """A claim that a difference, change or level is above or below ``reference`` (zero)."""
     return Check(
         subject,
         claim,
@@ -113,8 +136,8 @@ def directional(
         float(interval.mean),
         float(interval.low),
         float(interval.high),
-        f"95% interval {direction} 0 ({interval.n} paired replications)",
-        directional_verdict(interval, direction),
+        f"95% interval {direction} {reference:g} ({interval.n} replications)",
+        directional_verdict(interval, direction, reference),
         note,
     )
 
@@ -140,7 +163,7 @@ def equivalent(
         float(interval.mean),
         low,
         high,
-        f"95% interval within ±{margin:g} ({interval.n} paired replications)",
+        f"95% interval within ±{margin:g} ({interval.n} replications)",
         verdict,
         note,
     )
@@ -165,6 +188,7 @@ def region(
     by: Sequence[str],
     measure: Callable[[pd.DataFrame], Interval],
     direction: Direction,
+    reference: float = 0.0,
 ) -> pd.DataFrame:
     """Apply a paired measure in each cell of the moderators ``by``, with its verdict.
 
@@ -182,7 +206,7 @@ def region(
                 "low": float(interval.low),
                 "high": float(interval.high),
                 "n": interval.n,
-                "verdict": directional_verdict(interval, direction),
+                "verdict": directional_verdict(interval, direction, reference),
             }
         )
     return pd.DataFrame(rows)

@@ -1,8 +1,10 @@
 """``coprod validate``: regenerate the validation study, its data, figures and report.
 
 Exit codes: 0 the report is written (whatever its verdicts: a check that does not
-hold is a finding, not an error); 1 a sweep did not finish (finished runs are kept
-and a re-run resumes); 2 bad input (nothing written); 130 interrupted by Ctrl-C.
+hold is a finding, not an error); 1 a sweep did not finish, or its results or the
+report could not be read or written (finished runs are kept and a re-run resumes);
+2 bad input: missing or invalid specs, a report name not ending in .md (nothing
+written).
 """
 
 from __future__ import annotations
@@ -29,8 +31,12 @@ def validate(
         ),
     ] = None,
     report: Annotated[
-        Path, typer.Option(help="The report to write; its figures go in a folder beside it.")
-    ] = Path("docs/validation.md"),
+        Path | None,
+        typer.Option(
+            help="The report to write (.md), its figures in a folder beside it "
+            "[default: docs/validation.md, or OUT/validation.md with --quick]."
+        ),
+    ] = None,
     specs: Annotated[Path, typer.Option(help="Folder of the study's experiment specs.")] = Path(
         "experiments/validation"
     ),
@@ -44,14 +50,17 @@ def validate(
     """Run the validation study (canonical reductions, stylized facts, CaReQIC case) and write
     its report with figures and a verdict for every check."""
     from coprod_sim.validation.report import write_validation_report
-    from coprod_sim.validation.study import StudyError, run_study
+    from coprod_sim.validation.study import StudyError, StudyInputError, run_study
 
-    if not specs.is_dir():
+    out = out or Path("results/validation-quick" if quick else "results/validation")
+    # The quick subset never replaces the full study's report.
+    report = report or (out / "validation.md" if quick else Path("docs/validation.md"))
+    if report.suffix != ".md" or report.is_dir():
         err_console.print(
-            f"[bold red]error:[/] specs = {specs}: not a folder of specs", soft_wrap=True
+            f"[bold red]error:[/] report = {report}: must be a Markdown file name ending in .md",
+            soft_wrap=True,
         )
         raise typer.Exit(EXIT_BAD_INPUT)
-    out = out or Path("results/validation-quick" if quick else "results/validation")
     started = time.perf_counter()
     try:
         study = run_study(
@@ -60,13 +69,21 @@ def validate(
         )  # fmt: skip
     except ScenarioError as error:
         raise _fail(error) from None
-    except FileNotFoundError as error:
+    except StudyInputError as error:
         err_console.print(f"[bold red]error:[/] {error}", soft_wrap=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None
     except StudyError as error:
         err_console.print(f"[bold red]error:[/] {error}", soft_wrap=True)
         raise typer.Exit(1) from None
-    path = write_validation_report(study, report, shlex.join(["coprod", *sys.argv[1:]]))
+    try:
+        path = write_validation_report(study, report, shlex.join(["coprod", *sys.argv[1:]]))
+    except OSError as error:
+        err_console.print(
+            f"[bold red]error:[/] report = {report}: cannot be written ({error}); the runs are "
+            f"kept in {out}, so a re-run with another --report only redraws it",
+            soft_wrap=True,
+        )
+        raise typer.Exit(1) from None
     verdicts = study.checks()["verdict"].value_counts()
     out_console.print(
         f"report: [bold]{path}[/] ({', '.join(f'{n} {v}' for v, n in verdicts.items())}); "

@@ -156,7 +156,7 @@ def _reduction_section(reduction: Reduction, figures: Path, base: Path) -> list[
         "",
         _checks_table(reduction.checks, interval=False),
         "",
-        f"![{reduction.name}]({image})",
+        f"![{reduction.name}](<{image}>)",
         "",
     ]
 
@@ -179,10 +179,10 @@ def _fact_section(result: FactResult, study: Study, figures: Path, base: Path) -
     ]
     for check in result.checks:
         if check.verdict != HOLDS and check.note:
-            lines += [f"*Why “{check.claim}” is {check.verdict}:* {check.note}", ""]
+            lines += [f"*Why “{check.claim}” — {check.verdict}:* {check.note}", ""]
     slug = f"fact{fact.number}" if fact.number else "careqic_case"
     image = _save(_fact_figure(result, study), figures / f"{slug}.png", base)
-    lines += [f"![{title}]({image})", ""]
+    lines += [f"![{title}](<{image}>)", ""]
     if fact.region_spec and result.regions:
         region_spec = _link(study.specs / f"{fact.region_spec}.toml", base)
         description = _description(study.specs / f"{fact.region_spec}.toml")
@@ -243,10 +243,12 @@ def _description(spec: Path) -> str:
 def _link(target: Path, base: Path) -> str:
     """A Markdown link to ``target``, relative to the report's folder ``base``."""
     relative = Path(os.path.relpath(target.resolve(), base.resolve())).as_posix()
-    return f"[`{target.name}`]({relative})"
+    return f"[`{target.name}`](<{relative}>)"
 
 
-def _number(value: float) -> str:
+def _number(value: float | str) -> str:
+    if isinstance(value, str):
+        return value
     if isinstance(value, int | np.integer):
         return str(value)
     if np.isnan(value):

@@ -21,7 +21,7 @@ import pandas as pd
 
 from coprod_sim import __version__
 from coprod_sim.experiments.engine import run_experiment
-from coprod_sim.experiments.spec import load_experiment, read_spec
+from coprod_sim.experiments.spec import Experiment, load_experiment
 from coprod_sim.validation.checks import Check, region
 from coprod_sim.validation.facts import FACTS, Fact, StudyData
 from coprod_sim.validation.reductions import Reduction, run_reductions
@@ -31,7 +31,12 @@ SPECS = Path("experiments/validation")
 
 
 class StudyError(RuntimeError):
-    """A sweep of the study did not finish; its finished runs are kept for a re-run."""
+    """A sweep of the study did not finish, or its results cannot be read by the checks;
+    finished runs are kept for a re-run."""
+
+
+class StudyInputError(ValueError):
+    """The study's specs are missing; nothing was run or written."""
 
 
 @dataclass
@@ -67,6 +72,28 @@ def spec_names(quick: bool) -> list[str]:
     return names
 
 
+def load_study(specs: Path, quick: bool) -> dict[str, Experiment]:
+    """Every spec of the study, read and checked; quick: at most QUICK_REPLICATIONS each."""
+    if not specs.is_dir():
+        raise StudyInputError(
+            f"specs = {specs}: not a folder; expected the folder of the study's specs, "
+            f"{', '.join(f'{n}.toml' for n in spec_names(quick)[:2])}, … (experiments/validation)"
+        )
+    missing = [n for n in spec_names(quick) if not (specs / f"{n}.toml").is_file()]
+    if missing:
+        raise StudyInputError(
+            f"specs = {specs}: no {', '.join(f'{n}.toml' for n in missing)} there; the study "
+            "needs one spec per fact and region sweep (see experiments/validation)"
+        )
+    experiments = {}
+    for name in spec_names(quick):
+        experiment = load_experiment(specs / f"{name}.toml")
+        if quick and experiment.spec.replications > QUICK_REPLICATIONS:
+            experiment = load_experiment(specs / f"{name}.toml", replications=QUICK_REPLICATIONS)
+        experiments[name] = experiment
+    return experiments
+
+
 def run_study(
     specs: Path = SPECS,
     out: Path = Path("results/validation"),
@@ -77,20 +104,10 @@ def run_study(
     log=print,
 ) -> Study:
     """Run what is missing of the study into ``out`` and evaluate it (see module docstring)."""
-    missing = [n for n in spec_names(quick) if not (specs / f"{n}.toml").is_file()]
-    if missing:
-        raise FileNotFoundError(
-            f"specs = {specs}: no {', '.join(f'{n}.toml' for n in missing)} there "
-            "(expected the validation specs, experiments/validation/)"
-        )
+    experiments = load_study(specs, quick)  # every spec checked before anything runs
     seconds: dict[str, float] = {}
     ran = planned = 0
-    for name in spec_names(quick):
-        path = specs / f"{name}.toml"
-        replications = None
-        if quick:
-            replications = min(int(read_spec(path)["replications"]), QUICK_REPLICATIONS)
-        experiment = load_experiment(path, replications=replications)
+    for name, experiment in experiments.items():
         started = time.perf_counter()
         summary = run_experiment(
             experiment, out / name, workers=workers, progress=progress, command="coprod validate"
@@ -109,7 +126,17 @@ def run_study(
     seconds["reductions"] = time.perf_counter() - started
     log(f"canonical reductions: {seconds['reductions']:.0f} s")
     data = StudyData(out)
-    facts = [evaluate(fact, data, regions=not quick) for fact in FACTS]
+    facts = []
+    for fact in FACTS:
+        try:
+            facts.append(evaluate(fact, data, regions=not quick))
+        except (KeyError, ValueError) as error:
+            # A spec edited so that it no longer holds what its checks read.
+            raise StudyError(
+                f"{fact.subject} cannot be evaluated from {out / fact.spec}: {error} (do the "
+                f"spec's scenarios, factors, outcomes and series weeks still match "
+                f"coprod_sim/validation/facts.py?)"
+            ) from error
     return Study(
         out, specs, quick, reductions, facts, data, seconds, _environment(), (ran, planned)
     )
@@ -121,9 +148,8 @@ def evaluate(fact: Fact, data: StudyData, regions: bool = True) -> FactResult:
     if regions and fact.region_spec:
         for check in fact.regions:
             table = data.runs(fact.region_spec) if check.final else data.series(fact.region_spec)
-            result.regions.append(
-                (check.claim, region(table, check.moderators, check.measure, check.direction))
-            )
+            found = region(table, check.moderators, check.measure, check.direction, check.reference)
+            result.regions.append((check.claim, found))
     return result
 
 
