@@ -361,8 +361,9 @@ def slower_sustained(data: StudyData) -> list[Check]:
         directional(
             s,
             "…but more sustained after support ends",
-            f"change in the share of providers using adopted changes, week {SUPPORT_ENDS} to "
-            f"{end}, coproduced minus staff-led",
+            f"change in the share of (provider, adopted change) pairs in use, week "
+            f"{SUPPORT_ENDS} to {end}, coproduced minus staff-led (teams stop meeting when "
+            "support ends)",
             sustained_uptake(series),
             "above",
         ),
@@ -412,6 +413,7 @@ CALM, TOP_DOWN, COPRODUCED_RECOVERY = (
 def crisis(data: StudyData) -> list[Check]:
     series, s = data.series("fact8_crisis"), "Fact 8"
     crisis_scenario = load_scenario("crisis")
+    before = crisis_scenario.crisis_week - 1
     ended = crisis_scenario.crisis_week + crisis_scenario.crisis_duration
     recovery = ended + 24
     end = int(series["step"].max())
@@ -429,9 +431,10 @@ def crisis(data: StudyData) -> list[Check]:
         ),
         directional(
             s,
-            "…and erodes capacity",
-            f"changes in use in week {ended}, crisis minus the same weeks without one",
-            paired(at(CALM, "changes_in_use", ended), at(TOP_DOWN, "changes_in_use", ended)),
+            "…and erodes capacity: changes fall out of use",
+            f"change in the share of (provider, adopted change) pairs in use, week {before} to "
+            f"{ended}, through the crisis",
+            level(at(TOP_DOWN, "provider_uptake", ended) - at(TOP_DOWN, "provider_uptake", before)),
             "below",
         ),
         directional(
@@ -479,14 +482,16 @@ def crisis(data: StudyData) -> list[Check]:
             note=(
                 "After a coproduced recovery decisions are shared again, and a shared decision "
                 "needs agreement before a change is tested, P(agree) = 1 − ω·negotiation·d "
-                "(§7.6 of the ODD); after a top-down one managers decide at once. Who decides "
-                "does not change how fast colleagues take a change up."
+                "(§7.6 of the ODD); after a top-down one managers decide almost at once (rung 3 "
+                "gives patient input a weight of 0.05). Who decides does not change how fast "
+                "colleagues take a change up."
             ),
         ),
     ]
 
 
 # --- 9. trust: needed, produced, tipping ----------------------------------------------------------
+TAKE_OFF_SHARE = 0.1  # "never takes off": under a tenth of what high trust produces
 TIPPING_SLOPE = 3.0  # a tipping point: somewhere the response is 3× steeper than on average
 
 
@@ -516,6 +521,18 @@ def steepest_rise(table: pd.DataFrame, outcome: str = "patient_originated") -> I
     return bootstrap(wide.to_numpy(), ratio)
 
 
+def take_off_shortfall(table: pd.DataFrame) -> Interval:
+    """Patient-originated changes at the lowest initial trust minus a tenth of those at the
+    highest, paired on the replication: below 0, the loop did not take off from low trust."""
+    if "scenario" in table and (table["scenario"] == "coproduced").any():
+        table = select(table, COPRODUCED)
+    trust = sorted(table["initial_trust"].unique())
+    return paired(
+        TAKE_OFF_SHARE * per_replication(table, {"initial_trust": trust[-1]}, "patient_originated"),
+        per_replication(table, {"initial_trust": trust[0]}, "patient_originated"),
+    )
+
+
 def tipping(data: StudyData) -> list[Check]:
     runs, s = data.runs("fact9_tipping"), "Fact 9"
     trust = sorted(runs["initial_trust"].unique())
@@ -538,26 +555,37 @@ def tipping(data: StudyData) -> list[Check]:
         ),
         directional(
             s,
-            "from very low trust the loop never takes off (tipping point)",
+            "from very low trust the loop never takes off",
+            f"patient-originated changes at initial trust {trust[0]:g} minus "
+            f"{TAKE_OFF_SHARE:g} × those at {trust[-1]:g}, coproduced",
+            take_off_shortfall(runs),
+            "below",
+            note=(
+                "Low trust slows recruitment but does not stop it: an empty seat is offered "
+                "again at every meeting, to candidates drawn in proportion to their trust, so "
+                "even from a very low mean trust the teams seat partners whose input is heard."
+            ),
+        ),
+        directional(
+            s,
+            "…and takes off abruptly above some trust (a tipping point)",
             "steepest rise of patient-originated changes with initial trust, as a multiple of "
             f"the average rise from {trust[0]:g} to {trust[-1]:g} (bootstrap interval)",
             steepest_rise(runs),
             "above",
             reference=TIPPING_SLOPE,
             note=(
-                "Patient-originated changes rise smoothly with initial trust. Low trust slows "
-                "recruitment but does not stop it: an empty seat is offered again at every "
-                "meeting, to candidates drawn in proportion to their trust, so even from a "
-                "very low mean trust the teams seat partners; and willingness to speak and "
-                "the feedback loop respond to trust continuously. Where voice is weak little "
-                "comes of patient input at any trust (region sweep)."
+                "Patient-originated changes rise smoothly with initial trust: recruitment, "
+                "willingness to speak and the feedback loop all respond to trust "
+                "continuously, with no threshold. Where voice is weak little comes of patient "
+                "input at any trust (region sweep)."
             ),
         ),
     ]
 
 
 # --- the CaReQIC case ---------------------------------------------------------------------------
-CAREQIC = {"scenario": "careqic"}
+CAREQIC, UNANSWERED = {"scenario": "careqic"}, {"scenario": "unanswered"}
 
 
 def unthought_aspects() -> list[str]:
@@ -588,9 +616,9 @@ def careqic_case(data: StudyData) -> list[Check]:
         directional(
             s,
             "patient input is valued",
-            f"change in representatives' trust in providers (who hear them and report back), "
-            f"week 0 to {end}, CaReQIC",
-            level(change(series, CAREQIC, "representative_trust", 0, end)),
+            "representatives' trust in providers at the end, CaReQIC minus the same "
+            "collaborative with their input never reported back",
+            contrast("representative_trust", UNANSWERED, CAREQIC)(runs),
             "above",
         ),
         directional(
@@ -779,8 +807,8 @@ FACTS: tuple[Fact, ...] = (
                 final=False,
             ),
             RegionCheck(
-                "change in the share of providers using adopted changes after support ends, "
-                "coproduced minus staff-led",
+                "change in the share of (provider, adopted change) pairs in use after support "
+                "ends, coproduced minus staff-led",
                 ("negotiation",),
                 sustained_uptake,
                 "above",
@@ -831,7 +859,7 @@ FACTS: tuple[Fact, ...] = (
                 "above",
             ),
         ),
-        (("series:patient_trust", ("scenario",)), ("series:changes_in_use", ("scenario",))),
+        (("series:patient_trust", ("scenario",)), ("series:provider_uptake", ("scenario",))),
     ),
     Fact(
         9,
@@ -842,6 +870,13 @@ FACTS: tuple[Fact, ...] = (
         tipping,
         "fact9_tipping_region",
         (
+            RegionCheck(
+                "patient-originated changes at the lowest initial trust minus a tenth of those "
+                "at the highest (below 0: the loop does not take off)",
+                ("voice_base",),
+                take_off_shortfall,
+                "below",
+            ),
             RegionCheck(
                 "steepest rise of patient-originated changes with initial trust, as a multiple "
                 "of the average rise (above 3: a tipping point)",

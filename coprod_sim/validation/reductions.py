@@ -358,7 +358,8 @@ def beta_reputation(size: Size = "full") -> Reduction:
     result.checks = [
         within(
             result.name,
-            "evidence is the count of experiences: r good visits, s bad ones",
+            "evidence gained is the count of experiences: each good visit adds 1 to r, each "
+            "bad one 1 to s",
             f"largest |evidence gained − visits counted| / visits, good and bad, "
             f"{patients.n} patients, {weeks} weeks ({int(counted.sum()):,} visits)",
             float(np.max(np.abs(gained - counted) / np.maximum(counted, 1))),
@@ -366,7 +367,8 @@ def beta_reputation(size: Size = "full") -> Reduction:
         ),
         within(
             result.name,
-            "each patient's trust is the beta expectation of their evidence",
+            "each patient's trust is the beta expectation (r + 1)/(r + s + 2) of their evidence "
+            "(the prior's pseudo-experiences included)",
             f"largest |trust − (r + 1)/(r + s + 2)| over {patients.n} patients, {weeks} weeks",
             float(np.max(np.abs(patients.trust() - beta))),
             1e-9,

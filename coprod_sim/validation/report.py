@@ -37,7 +37,7 @@ LABELS = {
     "heard_key": "key-population representatives heard",
     "stigma_key": "provider stigma toward key populations",
     "sites_with_changes": "sites with an adopted change",
-    "provider_uptake": "providers using adopted changes (share)",
+    "provider_uptake": "(provider, adopted change) pairs in use (share)",
     "voice_share": "share of attending representatives heard",
     "reps_heard": "representatives heard at a meeting",
     "patient_trust": "patients' trust in providers",
@@ -100,9 +100,10 @@ def _header(study: Study, command: str, base: Path) -> list[str]:
         "",
         "A directional claim **holds** when the 95% interval of its paired difference (common "
         "random numbers: replication *r* of each condition shares its random stream) lies on "
-        "the claimed side of zero, **does not hold** when it lies on the other side, and is "
-        "**not shown** when it contains zero. A reduction holds when its largest deviation is "
-        "within the stated tolerance. The experiment specs are in "
+        "the claimed side of zero (or of the reference its criterion names), **does not hold** "
+        "when it lies on the other side, and is **not shown** when it contains it. A claim of no "
+        "difference holds when its interval lies within the stated margin. A reduction holds "
+        "when its largest deviation is within the stated tolerance. The experiment specs are in "
         f"{_link(study.specs, base)}; each fact's spec is named in its section.",
         "",
     ]
