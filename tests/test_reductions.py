@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from coprod_sim.mechanisms import bounded_confidence, contact, trust, uptake
+from coprod_sim.mechanisms import contact, trust, uptake
 from coprod_sim.validation.reductions import (
     beta_special_case,
     discrete_bass,
@@ -24,6 +24,7 @@ from coprod_sim.validation.reductions import (
     mean_uptake,
     model_uptake,
     one_clinic,
+    submodel_deffuant,
     threshold_cobweb,
 )
 
@@ -135,14 +136,7 @@ def test_the_cascade_switches_on_sharply_as_thresholds_spread() -> None:
 )
 def test_bounded_confidence_gives_deffuant_s_clusters(epsilon: float, expected: int) -> None:
     # Deffuant et al. (2000): with μ = 0.5 and uniform attitudes, about ⌊1/(2ε)⌋ major clusters.
-    counts = []
-    for seed in range(3):
-        rng = np.random.default_rng(seed)
-        x = rng.random(1000)
-        for _ in range(2000):
-            first, second = bounded_confidence.random_pairs(x.size, rng)
-            bounded_confidence.exchange(x, first, second, epsilon, 0.5)
-        counts.append(major_clusters(x))
+    counts = [major_clusters(submodel_deffuant(epsilon, seed)) for seed in range(3)]
     assert abs(np.median(counts) - expected) <= (1 if expected >= 5 else 0)
 
 

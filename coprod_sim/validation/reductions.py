@@ -149,6 +149,17 @@ def beta_special_case(seed: int) -> CoproductionModel:
     )
 
 
+def submodel_deffuant(epsilon: float, seed: int, n: int = 1000, rounds: int = 2000):
+    """Attitudes after ``rounds`` of random pairs exchanging under bounded confidence
+    (μ = 0.5) from uniform attitudes: Deffuant et al.'s (2000) set-up."""
+    rng = np.random.default_rng(seed)
+    attitudes = rng.random(n)
+    for _ in range(rounds):
+        first, second = bounded_confidence.random_pairs(attitudes.size, rng)
+        bounded_confidence.exchange(attitudes, first, second, epsilon, 0.5)
+    return attitudes
+
+
 def major_clusters(attitudes: np.ndarray, share: float = 0.05, gap: float = 0.01) -> int:
     """Clusters (sorted attitudes split at gaps > ``gap``) holding at least ``share`` of all."""
     values = np.sort(np.asarray(attitudes).ravel())
@@ -291,12 +302,7 @@ def deffuant(size: Size = "full") -> Reduction:
         expected = math.floor(1 / (2 * epsilon))
         counts = []
         for seed in seeds:
-            rng = np.random.default_rng(seed)
-            attitudes = rng.random(1000)
-            for _ in range(2000):
-                first, second = bounded_confidence.random_pairs(attitudes.size, rng)
-                bounded_confidence.exchange(attitudes, first, second, epsilon, 0.5)
-            counts.append(major_clusters(attitudes))
+            counts.append(major_clusters(submodel_deffuant(epsilon, seed)))
             rows.append(
                 {"epsilon": epsilon, "seed": seed, "clusters": counts[-1], "expected": expected}
             )

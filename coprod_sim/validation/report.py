@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -400,6 +401,4 @@ def _region_panel(ax, claim: str, table: pd.DataFrame) -> None:
 
 
 def _wrap(text: str, width: int = 55) -> str:
-    import textwrap
-
     return "\n".join(textwrap.wrap(text, width))
