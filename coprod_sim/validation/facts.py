@@ -314,7 +314,7 @@ def site_weeks_waiting(series: pd.DataFrame, where: dict, sites: int) -> pd.Seri
     return FIRST_WEEKS - with_change / sites
 
 
-SUPPORT_ENDS = 52
+SUPPORT_ENDS = load_scenario("careqic").support_weeks  # the week external support ends
 
 
 def sustained_uptake(series: pd.DataFrame) -> Interval:
@@ -504,8 +504,7 @@ def steepest_rise(table: pd.DataFrame, outcome: str = "patient_originated") -> I
     where one step of trust switches the loop on, many times the average (a jump within one
     0.05 step of a 0.05–0.7 grid gives 13). Undefined (NaN) when the outcome does not rise.
     """
-    if "scenario" in table and (table["scenario"] == "coproduced").any():
-        table = select(table, COPRODUCED)
+    table = _coproduced_arm(table)
     wide = table.pivot_table(
         index="replication", columns="initial_trust", values=outcome, aggfunc="mean"
     ).dropna()
@@ -521,11 +520,17 @@ def steepest_rise(table: pd.DataFrame, outcome: str = "patient_originated") -> I
     return bootstrap(wide.to_numpy(), ratio)
 
 
+def _coproduced_arm(table: pd.DataFrame) -> pd.DataFrame:
+    """The coproduced arm of ``fact9_tipping``; the region sweep has only that arm."""
+    if "scenario" in table and (table["scenario"] == "coproduced").any():
+        return select(table, COPRODUCED)
+    return table
+
+
 def take_off_shortfall(table: pd.DataFrame) -> Interval:
     """Patient-originated changes at the lowest initial trust minus a tenth of those at the
     highest, paired on the replication: below 0, the loop did not take off from low trust."""
-    if "scenario" in table and (table["scenario"] == "coproduced").any():
-        table = select(table, COPRODUCED)
+    table = _coproduced_arm(table)
     trust = sorted(table["initial_trust"].unique())
     return paired(
         TAKE_OFF_SHARE * per_replication(table, {"initial_trust": trust[-1]}, "patient_originated"),
