@@ -28,7 +28,7 @@ def step_once() -> None:
     """One week, unless the run has reached its horizon."""
     with _LOCK:
         model = state.current_model()
-        if model.steps < state.weeks.value:
+        if model.week < state.weeks.value:
             state.step_model(1)
 
 
@@ -248,7 +248,7 @@ def Player(model: CoproductionModel) -> None:
         while state.playing.value and not cancel.is_set():
             with _LOCK:
                 current = state.current_model()
-                if current.steps >= state.weeks.value:
+                if current.week >= state.weeks.value:
                     state.playing.set(False)
                     break
                 state.step_model(1)
@@ -264,7 +264,7 @@ def Player(model: CoproductionModel) -> None:
             "Pause" if playing else "Play",
             on_click=lambda: state.playing.set(not playing),
             color="primary",
-            disabled=not playing and model.steps >= state.weeks.value,
+            disabled=not playing and model.week >= state.weeks.value,
         )
         solara.Button("Step", on_click=step_once, color="primary", disabled=playing)
 
@@ -291,7 +291,7 @@ def WeekCounter(model: CoproductionModel) -> None:
     # as little as it can: a step plus its redraw must stay within 200 ms.
     state.tick.get()
     solara.Text(
-        f"Week {model.steps} of {state.weeks.value}",
+        f"Week {model.week} of {state.weeks.value}",
         classes=["week-counter"],
         style={"font-weight": "bold", "font-size": "1.1em"},
     )

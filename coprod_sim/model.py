@@ -1,12 +1,12 @@
 """``CoproductionModel``: the Mesa model that assembles the mechanisms.
 
-One step is one week. Each week, in order:
+One step is one week; :meth:`CoproductionModel.step` is the week's schedule:
 
 1. the calendar, per site: crisis phase, effective rung, external support,
    whether the team meets; at a learning session teams take up each other's
    changes (the first, in week 1, is where teams start: nothing is shared yet);
-2. team meetings (``teams.Teams.meet``): inclusion, voice, ideas, choice,
-   feedback, contact;
+2. team meetings (``improvement.Improvement.meet``): inclusion, voice, ideas,
+   choice, feedback, contact;
 3. PDSA cycles that fall due; successful changes are scaled up;
 4. uptake (Bass or threshold) and decay (sustainment) of changes in use;
 5. quality of care per provider and the value it delivers to each group;
@@ -15,7 +15,9 @@ One step is one week. Each week, in order:
 8. retention: leaving and returning to care;
 9. outputs are recorded.
 
-See docs/ODD.md for the full description.
+The improvement process (steps 1's learning sessions, 2 and 3) lives in
+:mod:`coprod_sim.improvement`; the model hands it the population and reads back
+what it decided. See docs/ODD.md for the full description.
 """
 
 from __future__ import annotations
@@ -33,13 +35,12 @@ from numpy.typing import NDArray
 from scipy import sparse
 
 from coprod_sim.agents import Manager, Patient, Provider
-from coprod_sim.changes import Changes, Origin
+from coprod_sim.collector import collaborative_collector
+from coprod_sim.improvement import Changes, GroupViews, Improvement, Teams
 from coprod_sim.mechanisms import (
     bounded_confidence,
     care,
     crisis,
-    pdsa,
-    power,
     priorities,
     retention,
     sustainment,
@@ -49,7 +50,6 @@ from coprod_sim.mechanisms import trust as trust_mechanism
 from coprod_sim.outputs import Recorder
 from coprod_sim.population import Patients, Providers, allocate, site_shares
 from coprod_sim.scenario import Scenario, load_scenario, validate
-from coprod_sim.teams import Idea, Teams, Test
 
 #: Concentration of the Beta distribution of initial trust around each group's mean.
 TRUST_CONCENTRATION = 10.0
@@ -75,19 +75,30 @@ class CoproductionModel(mesa.Model):
     ``parameters=scenario``; or from a preset or TOML file with
     :meth:`from_scenario`. Run it with ``model.run_for(weeks)``.
 
+    ``with_agents=False`` builds no per-person Mesa agents (for sweeps, where nothing
+    reads them): the arrays, outputs and results are the same, only
+    ``model.agents`` is empty.
+
     Attributes:
         parameters: the validated :class:`Scenario`.
+        week: the weeks simulated so far (Mesa's ``model.time``).
         sites: the sites (clinics), in order.
         patients, providers: population state as arrays (see ``population``).
-        teams: each site's improvement team.
-        changes: every change tested, and who uses it.
+        improvement: the improvement process (teams, changes, tests; see ``improvement``).
+        teams: each site's improvement team (``improvement.teams``).
+        changes: every change tested, and who uses it (``improvement.changes``).
         provider_network: ties between providers (networkx graph).
         datacollector: Mesa DataCollector with the collaborative-level series.
         outputs: tidy per-step DataFrames (collaborative, sites, groups, site_groups).
     """
 
     def __init__(
-        self, *, rng: Any = None, parameters: Scenario | None = None, **overrides: Any
+        self,
+        *,
+        rng: Any = None,
+        parameters: Scenario | None = None,
+        with_agents: bool = True,
+        **overrides: Any,
     ) -> None:
         scenario = parameters
         if scenario is None:
@@ -96,21 +107,20 @@ class CoproductionModel(mesa.Model):
             scenario = scenario.with_overrides(overrides)
         super().__init__(rng=rng)
         self.parameters: Scenario = scenario
-        self._build()
+        self._build(with_agents)
         self.outputs = Recorder(self)
-        self.outputs.record(self, visits=None)
-        self.datacollector = mesa.DataCollector(
-            model_reporters={
-                name: (lambda m, name=name: m.outputs.latest[name])
-                for name in self.outputs.latest
-                if name != "step"
-            }
-        )
+        self.outputs.record(self, visits=None)  # week 0: the state before the first week
+        self.datacollector = collaborative_collector(self.outputs)
         self.datacollector.collect(self)
 
     @classmethod
     def from_scenario(
-        cls, name_or_path: str | Path | Scenario, *, rng: Any = None, **overrides: Any
+        cls,
+        name_or_path: str | Path | Scenario,
+        *,
+        rng: Any = None,
+        with_agents: bool = True,
+        **overrides: Any,
     ) -> CoproductionModel:
         """Build from a preset name, a TOML file or a :class:`Scenario`, with overrides as
         keyword arguments (dotted keys via a dict: ``**{"groups.msm.trust_deficit": 0.3}``)."""
@@ -119,12 +129,27 @@ class CoproductionModel(mesa.Model):
         )
         if overrides:
             scenario = scenario.with_overrides(overrides)
-        return cls(parameters=scenario, rng=rng)
+        return cls(parameters=scenario, rng=rng, with_agents=with_agents)
+
+    @property
+    def week(self) -> int:
+        """Weeks simulated so far: 0 before the first step (Mesa's ``model.time``)."""
+        return int(self.time)
+
+    @property
+    def teams(self) -> Teams:
+        """Each site's improvement team."""
+        return self.improvement.teams
+
+    @property
+    def changes(self) -> Changes:
+        """Every change tested, where it is adopted and who uses it."""
+        return self.improvement.changes
 
     # ------------------------------------------------------------------------------------------
     # Building
     # ------------------------------------------------------------------------------------------
-    def _build(self) -> None:
+    def _build(self, with_agents: bool) -> None:
         s = self.parameters
         self.group_names = [g.name for g in s.groups]
         self.aspect_names = list(s.aspects)
@@ -138,9 +163,17 @@ class CoproductionModel(mesa.Model):
 
         group_counts, provider_counts = self._build_sites()
         self._build_patients(group_counts, provider_counts)
-        self._build_providers(provider_counts)
+        team_staff = self._build_providers(provider_counts)
         self._build_network(provider_counts, self.providers.site_bounds)
-        self.changes = Changes(self.providers.n, len(self.sites))
+        self.improvement = Improvement(
+            s,
+            self.rng,
+            self.patients,
+            self.providers,
+            GroupViews(self.what_matters, self.staff_view, self.group_reachability,
+                       self.key_population),
+            team_staff,
+        )  # fmt: skip
         self.in_care_by_cell = self._count_in_care_by_cell()
         self.quality = np.tile(self.baseline, (self.providers.n, 1))
         self.value = care.value_delivered(self.quality, self.what_matters)
@@ -151,8 +184,12 @@ class CoproductionModel(mesa.Model):
         self.site_rung = np.full(n_sites, s.power_sharing)
         self.site_support = np.full(n_sites, s.support_weeks > 0)
         self.site_meeting = np.zeros(n_sites, dtype=bool)
-        self._build_agents()
-        self.teams.recruit(self)
+        self.managers: list[Manager] = []
+        self.provider_agents: list[Provider] = []
+        self.patient_agents: list[Patient] = []
+        if with_agents:
+            self._build_agents()
+        self.improvement.recruit()
         self.patient_trust = self.patients.trust()
 
     def _build_sites(self) -> tuple[list[NDArray], NDArray]:
@@ -214,8 +251,9 @@ class CoproductionModel(mesa.Model):
             site_bounds=np.concatenate([[0], np.cumsum([c.sum() for c in group_counts])]),
         )
 
-    def _build_providers(self, provider_counts: NDArray) -> None:
-        """Providers' stigma, regard and thresholds, and who sits on each site's team."""
+    def _build_providers(self, provider_counts: NDArray) -> NDArray[np.int64]:
+        """Providers' stigma, regard and thresholds; returns who sits on each site's team
+        (sites × providers on the team)."""
         s = self.parameters
         rng = self.rng
         n_groups, n_sites = len(self.group_names), len(self.sites)
@@ -239,7 +277,6 @@ class CoproductionModel(mesa.Model):
         )
         on_team = np.zeros(n, dtype=bool)
         on_team[staff.ravel()] = True
-        self.teams = Teams(staff, s.representative_seats, n_groups, len(self.aspect_names))
         self.providers = Providers(
             site=np.repeat(np.arange(n_sites, dtype=np.int32), provider_counts),
             on_team=on_team,
@@ -250,6 +287,7 @@ class CoproductionModel(mesa.Model):
             threshold=threshold,
             site_bounds=bounds,
         )
+        return staff
 
     def _build_agents(self) -> None:
         """Mesa agents, as views into the arrays."""
@@ -331,10 +369,28 @@ class CoproductionModel(mesa.Model):
     # The week
     # ------------------------------------------------------------------------------------------
     def step(self) -> None:
-        """Advance one week (Mesa calls this; use ``run_for``)."""
+        """Advance one week (Mesa calls this; use ``run_for``): the week's schedule."""
+        week = self.week
+        in_crisis, learning_session = self._calendar(week)
+        if learning_session:
+            self.improvement.learning_session(
+                self.site_rung, self.site_support, self.site_quality()
+            )
+        if self.site_meeting.any():
+            self.improvement.meet(week, self.site_rung, self.site_meeting, self.site_quality())
+        self.improvement.advance_tests(week, ~in_crisis)
+        self._uptake_and_decay(in_crisis)
+        self._update_quality()
+        self._exchange_attitudes()
+        strain = np.where(in_crisis, self.parameters.crisis_strain, 0.0)[self.providers.site]
+        visits = self._care(strain[:, None])
+        self._retention()
+        self._observe(visits)
+
+    def _calendar(self, week: int) -> tuple[NDArray[np.bool_], bool]:
+        """Each site's crisis phase, effective rung, external support and whether its team
+        meets this week. Returns the sites in crisis and whether a learning session is held."""
         s = self.parameters
-        week = self.steps
-        # The calendar, per site: crisis phase, effective rung, external support, meetings.
         self.site_phase = crisis.site_phases(
             week, s.crisis_week, s.crisis_duration, self.crisis_hit
         )
@@ -346,40 +402,7 @@ class CoproductionModel(mesa.Model):
             supported or s.meetings_after_support
         )
         self.site_meeting = meeting_due & ~in_crisis
-
-        if supported and week in self.learning_session_weeks:
-            self._learning_session()
-        if self.site_meeting.any():
-            self.teams.meet(self, week, self.site_rung, self.site_meeting)
-        self._advance_tests(week, ~in_crisis)
-        self._uptake_and_decay(in_crisis)
-        self._update_quality()
-        self._exchange_attitudes()
-        strain = np.where(in_crisis, s.crisis_strain, 0.0)[self.providers.site]
-        visits = self._care(strain[:, None])
-        self._observe(visits)
-
-    def _learning_session(self) -> None:
-        """All teach, all learn: each team with external support takes up the most
-        promising changes other teams have scaled up, to test them locally."""
-        s = self.parameters
-        ch = self.changes
-        scaled = [c for c in range(len(ch)) if ch.scaled_week[c] >= 0]
-        if not scaled or s.changes_shared == 0:
-            return
-        omega = power.patient_input_weight(self.site_rung)[:, None]
-        scores = priorities.score(
-            self.staff_view, self.teams.patient_view, omega, self.site_quality()
-        )
-        for team in np.flatnonzero(self.site_support):
-            known = ch.repertoire[team] | {t.change for t in self.teams.tests[team]}
-            known |= {i.change for i in self.teams.backlog[team]}
-            new = [c for c in scaled if c not in known]
-            new.sort(key=lambda c: -scores[team, ch.aspect[c]])
-            self.teams.backlog[team] += [
-                Idea(ch.aspect[c], ch.origin[c], ch.origin_group[c], change=c)
-                for c in new[: s.changes_shared]
-            ]
+        return in_crisis, supported and week in self.learning_session_weeks
 
     def introduce_change(
         self, site: int, aspect: str, users: Iterable[int] = (), design_quality: float = 1.0
@@ -402,61 +425,8 @@ class CoproductionModel(mesa.Model):
             raise ValueError(
                 f"users must be providers of site {site}: {span.start}..{span.stop - 1}"
             )
-        change = self.changes.new(
-            self.aspect_names.index(aspect), Origin.STAFF, -1, site, design_quality
-        )
-        self.changes.scale_up(change, site, self.steps, design_quality, span, users)
-        return change
-
-    def start_test(self, team: int, idea: Idea, week: int) -> bool:
-        """A team starts testing an idea, or, with no successes required, scales it up
-        untested. Returns whether a test is now running."""
-        s = self.parameters
-        if idea.change >= 0:
-            change = idea.change
-            quality = self.changes.design_quality[change]
-        else:
-            # First-draft quality: Beta with mean design_quality (concentration 4).
-            mean = min(max(s.design_quality, 1e-6), 1 - 1e-6)
-            quality = float(self.rng.beta(4 * mean, 4 * (1 - mean)))
-            change = self.changes.new(idea.aspect, idea.origin, idea.group, team, quality)
-        test = Test(change, quality, due=week + s.pdsa_cycle_weeks)
-        if s.pdsa_successes_to_scale == 0:
-            self.scale_up(team, test, week)
-            return False
-        self.teams.tests[team].append(test)
-        return True
-
-    def _advance_tests(self, week: int, active: NDArray[np.bool_]) -> None:
-        """PDSA cycles that fall due at sites whose work goes on (not in crisis)."""
-        s = self.parameters
-        for team in np.flatnonzero(active):
-            tests = self.teams.tests[team]
-            for test in list(tests):
-                if test.due > week:
-                    continue
-                succeeded, test.quality = pdsa.cycle(
-                    test.quality, float(self.rng.random()), s.pdsa_learning
-                )
-                test.cycles += 1
-                test.successes += succeeded
-                if test.successes >= s.pdsa_successes_to_scale:
-                    tests.remove(test)
-                    self.scale_up(team, test, week)
-                elif test.cycles >= s.pdsa_max_cycles:
-                    tests.remove(test)
-                else:
-                    test.due = week + s.pdsa_cycle_weeks
-
-    def scale_up(self, team: int, test: Test, week: int) -> None:
-        """A tested change goes into use at the team's site."""
-        self.changes.scale_up(
-            test.change,
-            team,
-            week,
-            test.quality,
-            self.providers.at_site(team),
-            self.teams.staff[team],
+        return self.improvement.introduce(
+            site, self.aspect_names.index(aspect), self.week, users, design_quality
         )
 
     def _uptake_and_decay(self, in_crisis: NDArray[np.bool_]) -> None:
@@ -532,7 +502,8 @@ class CoproductionModel(mesa.Model):
         )
 
     def _care(self, strain: NDArray) -> NDArray:
-        """Visits, their experiences and the trust they build or break, both ways.
+        """Visits, their experiences and the trust they build or break, both ways. Returns
+        the visits as counts per (provider, group, state).
 
         One uniform draw per patient decides, nested, whether a visit is due,
         whether the patient attends and whether it goes well.
@@ -576,8 +547,13 @@ class CoproductionModel(mesa.Model):
             s.negativity_bias,
         )
 
-        # Retention, with trust after this week's visits (kept for the outputs: nothing
-        # changes the evidence again this week).
+        return visits
+
+    def _retention(self) -> None:
+        """Leaving and returning to care, with trust after this week's visits (kept for
+        the outputs: nothing changes the evidence again this week)."""
+        s = self.parameters
+        p = self.patients
         trust = self.patient_trust = p.trust()
         draw = self.rng.random(p.n, dtype=np.float32)
         leaves = p.in_care & (draw < retention.dropout_hazard(trust, s.dropout_rate))
@@ -588,19 +564,19 @@ class CoproductionModel(mesa.Model):
             np.bincount(p.cell[returns], minlength=n_cells)
             - np.bincount(p.cell[leaves], minlength=n_cells)
         ).reshape(self.in_care_by_cell.shape)
-        return visits
 
     # ------------------------------------------------------------------------------------------
     # Outputs
     # ------------------------------------------------------------------------------------------
     def _observe(self, visits: NDArray | None) -> None:
+        """Record the week's outputs (and Mesa's collaborative series)."""
         self.outputs.record(self, visits)
         self.datacollector.collect(self)
 
     def __repr__(self) -> str:
         s = self.parameters
         return (
-            f"CoproductionModel({s.name!r}, week={self.steps}, sites={len(self.sites)}, "
+            f"CoproductionModel({s.name!r}, week={self.week}, sites={len(self.sites)}, "
             f"patients={self.patients.n}, providers={self.providers.n})"
         )
 
@@ -617,6 +593,7 @@ def _model_signature() -> inspect.Signature:
     params = [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
     params.append(inspect.Parameter("rng", inspect.Parameter.KEYWORD_ONLY, default=None))
     params.append(inspect.Parameter("parameters", inspect.Parameter.KEYWORD_ONLY, default=None))
+    params.append(inspect.Parameter("with_agents", inspect.Parameter.KEYWORD_ONLY, default=True))
     for name, info in Scenario.model_fields.items():
         params.append(
             inspect.Parameter(

@@ -70,7 +70,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from coprod_sim.changes import Origin
+from coprod_sim.improvement import Origin
 from coprod_sim.mechanisms.crisis import Phase
 
 if TYPE_CHECKING:
@@ -206,7 +206,7 @@ class Recorder:
         self._site_group.append(sg)
         self._site.append(site)
         self._state.append(state)
-        self.latest = self._collaborative_row(model.steps, sg, site, state, model)
+        self.latest = self._collaborative_row(model.week, sg, site, state, model)
         self._collaborative.append(self.latest)
 
     def _change_sums(self, model: CoproductionModel, site: NDArray) -> None:

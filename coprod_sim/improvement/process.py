@@ -1,0 +1,458 @@
+"""The improvement process: the teams' meetings, PDSA tests, scale-up and learning sessions.
+
+:class:`Improvement` is built with explicit inputs (the scenario, the model's
+generator, the population it reads and changes, and what matters to each
+group and to staff) and owns the teams and the catalogue of changes. The model
+calls it at three points of the week; it never calls back into the model:
+
+``learning_session``  all teach, all learn: supported teams take up changes other
+                      teams scaled up;
+``meet``              the teams flagged meet once (the seven phases below) and
+                      return what they decided (:class:`Meeting`);
+``advance_tests``     PDSA cycles that fall due; successful changes are scaled up.
+
+A meeting, for every team that meets at once (vectorised over teams × seats):
+
+1. representatives who left care give up their seats; empty seats are filled
+   (``inclusion``);
+2. representatives attend or not (``retention.attendance_probability``); the willing
+   take the floor in order of dominance (``voice``);
+3. each member heard proposes an idea about what matters to them; the team folds
+   what its representatives said into its picture of what matters to patients
+   (``priorities``);
+4. the team chooses ideas to test while it has capacity and can agree
+   (``priorities``, ``power``); only this phase loops over teams;
+5. it reports back, or not, on each representative's input (``feedback``);
+6. staff and representatives meet as partners, which moves stigma and regard
+   (``contact``);
+7. representatives whose trust has run out leave (``retention``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from coprod_sim.improvement.changes import Changes, Origin
+from coprod_sim.improvement.teams import EMPTY, Idea, Teams, Test
+from coprod_sim.mechanisms import (
+    contact,
+    feedback,
+    inclusion,
+    pdsa,
+    power,
+    priorities,
+    retention,
+    voice,
+)
+from coprod_sim.population import Patients, Providers
+from coprod_sim.scenario import Scenario
+
+
+@dataclass(frozen=True)
+class GroupViews:
+    """What the improvement process reads about the patient groups and staff.
+
+    ``what_matters``: (groups × aspects), each row normalised; ``staff_view``: what staff
+    assume matters to patients (aspects), normalised; ``reachability`` and
+    ``key_population``: per group, for recruiting representatives.
+    """
+
+    what_matters: NDArray[np.float64]
+    staff_view: NDArray[np.float64]
+    reachability: NDArray[np.float64]
+    key_population: NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
+class Meeting:
+    """What one week's meetings decided.
+
+    ``heard``: patient indices of the representatives heard; ``acted_on``: those whose
+    ideas were taken up for testing; ``tests_started``: tests now running that began at
+    this meeting.
+    """
+
+    heard: NDArray[np.int64]
+    acted_on: NDArray[np.int64]
+    tests_started: int
+
+
+class Improvement:
+    """The collaborative's improvement work: its teams and the changes they make.
+
+    Attributes:
+        teams: each site's team (:class:`Teams`).
+        changes: every change tested, where it is adopted and who uses it (:class:`Changes`).
+    """
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        rng: np.random.Generator,
+        patients: Patients,
+        providers: Providers,
+        views: GroupViews,
+        staff: NDArray[np.int64],
+    ) -> None:
+        self.scenario = scenario
+        self.rng = rng
+        self.patients = patients
+        self.providers = providers
+        self.views = views
+        n_groups, n_aspects = views.what_matters.shape
+        self.teams = Teams(staff, scenario.representative_seats, n_groups, n_aspects)
+        self.changes = Changes(providers.n, staff.shape[0])
+
+    # --- inclusion -------------------------------------------------------------------------
+    def recruit(self, teams: NDArray[np.bool_] | None = None) -> None:
+        """Invite patients in care to the empty seats (``inclusion``); those who accept sit.
+        A seat nobody accepted stays empty until the next meeting."""
+        patients, team = self.patients, self.teams
+        convenience = self.scenario.inclusion == "convenience"
+        vacant = (team.representatives == EMPTY).any(axis=1)
+        if teams is not None:
+            vacant &= teams
+        for site in np.flatnonzero(vacant):
+            seats = np.flatnonzero(team.representatives[site] == EMPTY)
+            span = patients.at_site(site)
+            candidates = span.start + np.flatnonzero(
+                patients.in_care[span] & ~patients.representative[span]
+            )
+            if candidates.size == 0:
+                continue
+            trust = patients.trust(candidates)
+            group = patients.group[candidates]
+            if convenience:
+                picks = inclusion.recruit_convenience(
+                    self.views.reachability[group], trust, seats.size, self.rng
+                )
+            else:
+                seated = team.representatives[site][team.representatives[site] != EMPTY]
+                represented = np.bincount(patients.group[seated], minlength=team.n_groups) > 0
+                order = inclusion.deliberate_order(
+                    self.views.key_population,
+                    represented,
+                    np.bincount(group, minlength=team.n_groups),
+                    self.rng,
+                )
+                picks = inclusion.recruit_deliberate(group, trust, order, seats.size, self.rng)
+            # Who is asked follows the policy; who says yes follows their trust.
+            chosen = candidates[picks[inclusion.accepts(trust[picks], self.rng)]]
+            team.seat(patients, site, seats, chosen)
+
+    # --- a meeting --------------------------------------------------------------------------
+    def meet(
+        self, week: int, rungs: NDArray, meets: NDArray[np.bool_], site_quality: NDArray
+    ) -> Meeting:
+        """The teams flagged in ``meets`` meet once, each deciding at its site's rung, with
+        ``site_quality`` (sites × aspects) the room each aspect of care has to improve."""
+        s, rng, teams, patients = self.scenario, self.rng, self.teams, self.patients
+        meets_seat = meets[:, None]
+
+        # 1. seats of representatives who left care are freed, and empty seats filled
+        seated = teams.seated()
+        gone = seated & ~patients.in_care[np.where(seated, teams.representatives, 0)]
+        teams.release(patients, gone & meets_seat)
+        self.recruit(meets)
+
+        reps = teams.representatives
+        seated = (reps != EMPTY) & meets_seat
+        rep = np.where(seated, reps, 0)  # a safe index; masked by ``seated``
+        rep_trust = patients.trust(rep)
+        rep_group = patients.group[rep].astype(np.int64)
+        attends = seated & (rng.random(reps.shape) < retention.attendance_probability(rep_trust))
+
+        # 2. voice
+        status = power.status_equality(rungs)
+        safety = voice.psychological_safety(
+            status, s.ground_rules, self.providers.regard(teams.staff).mean(axis=1)
+        )
+        heard_staff, heard_reps = self._take_the_floor(
+            meets_seat, attends, rep_trust, rep_group, status, safety
+        )
+
+        # 3. ideas, and each team's picture of what matters to patients
+        heard_patients = self._propose(heard_staff, heard_reps, reps, rep_group)
+
+        # 4. choose what to test
+        acted_on, started = self._choose(week, rungs, meets, site_quality)
+
+        # 5. the feedback loop
+        self._report_back(heard_patients, acted_on)
+
+        # 6. contact between each team's providers and its representatives present
+        self._meet_as_partners(attends, rep_group, status, safety)
+
+        # 7. representatives whose trust ran out leave
+        leave_chance = retention.leave_team_probability(
+            patients.trust(rep), s.representative_leave_rate
+        )
+        teams.release(patients, seated & (rng.random(reps.shape) < leave_chance))
+
+        teams.record_meeting(meets, rep_group, seated, attends, heard_reps)
+        return Meeting(heard_patients, acted_on, started)
+
+    def _take_the_floor(
+        self,
+        meets_seat: NDArray[np.bool_],
+        attends: NDArray[np.bool_],
+        rep_trust: NDArray,
+        rep_group: NDArray[np.int64],
+        status: NDArray,
+        safety: NDArray,
+    ) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
+        """Phase 2: who is willing to speak, and who gets a turn (``voice``). Returns the
+        staff heard per team and the (team × seat) mask of representatives heard."""
+        s, rng, teams = self.scenario, self.rng, self.teams
+        felt_stigma = self.providers.stigma[teams.staff[:, :, None], rep_group[:, None, :]].mean(
+            axis=1
+        )
+        speak = voice.speak_probability(
+            rep_trust,
+            felt_stigma,
+            safety[:, None],
+            s.voice_base,
+            s.voice_trust,
+            s.voice_safety,
+            s.voice_stigma,
+        )
+        n_staff = 1 + teams.staff.shape[1]  # the manager and the team's providers
+        willing = np.concatenate(
+            [
+                meets_seat & (rng.random((len(teams), n_staff)) < s.staff_voice),
+                attends & (rng.random(attends.shape) < speak),
+            ],
+            axis=1,
+        )
+        is_staff = np.arange(willing.shape[1]) < n_staff
+        heard = voice.allocate_turns(willing, is_staff, status[:, None], s.speaking_turns, rng)
+        return heard[:, :n_staff].sum(axis=1), heard[:, n_staff:]
+
+    def _propose(
+        self,
+        heard_staff: NDArray[np.int64],
+        heard_reps: NDArray[np.bool_],
+        reps: NDArray[np.int64],
+        rep_group: NDArray[np.int64],
+    ) -> NDArray[np.int64]:
+        """Phase 3: each member heard adds an idea to the backlog; the team's picture of what
+        matters to patients takes in its representatives' views. Returns who was heard."""
+        rng, teams, views = self.rng, self.teams, self.views
+        staff_aspects = priorities.propose(
+            np.broadcast_to(views.staff_view, (int(heard_staff.sum()), views.staff_view.size)),
+            rng.random(int(heard_staff.sum())),
+        )
+        team_of, seat_of = np.nonzero(heard_reps)
+        heard_group = rep_group[team_of, seat_of]
+        rep_aspects = priorities.propose(
+            views.what_matters[heard_group], rng.random(heard_group.size)
+        )
+        staff_team = np.repeat(np.arange(len(teams)), heard_staff)
+        for team, aspect in zip(staff_team.tolist(), staff_aspects.tolist(), strict=True):
+            teams.backlog[team].append(Idea(aspect, Origin.STAFF))
+        heard_patients = reps[team_of, seat_of]
+        for team, patient, group, aspect in zip(
+            team_of.tolist(),
+            heard_patients.tolist(),
+            heard_group.tolist(),
+            rep_aspects.tolist(),
+            strict=True,
+        ):
+            teams.backlog[team].append(Idea(aspect, Origin.PATIENT, group, proposer=patient))
+        heard_views = np.zeros_like(teams.patient_view)
+        np.add.at(heard_views, team_of, views.what_matters[heard_group])
+        teams.patient_view, teams.view_weight = priorities.update_patient_view(
+            teams.patient_view, teams.view_weight, heard_views, heard_reps.sum(axis=1)
+        )
+        return heard_patients
+
+    def _choose(
+        self, week: int, rungs: NDArray, meets: NDArray[np.bool_], site_quality: NDArray
+    ) -> tuple[NDArray[np.int64], int]:
+        """Phase 4: each meeting team starts tests while it has capacity and can agree.
+        Returns the representatives whose ideas were taken up and the tests started."""
+        s, rng, teams, views = self.scenario, self.rng, self.teams, self.views
+        omega = power.patient_input_weight(rungs)
+        scores = priorities.score(
+            views.staff_view, teams.patient_view, omega[:, None], site_quality
+        )
+        # No disagreement before patients have said anything: there is nothing to weigh.
+        disagree = priorities.disagreement(views.staff_view, teams.patient_view)
+        disagree *= (teams.view_weight > 0)[:, None]
+        acted_on: list[int] = []
+        running = 0
+        for team in np.flatnonzero(meets):
+            backlog, tests = teams.backlog[team], teams.tests[team]
+            if not backlog:
+                continue
+            score = scores[team].tolist()
+            # Tied ideas (same aspect) are taken in random order, not staff first.
+            backlog[:] = [backlog[i] for i in rng.permutation(len(backlog))]
+            started = 0  # untested scale-ups (no successes required) count toward capacity
+            while len(tests) + started < s.pdsa_capacity:
+                testing = {self.changes.aspect[t.change] for t in tests}
+                options = [i for i, idea in enumerate(backlog) if idea.aspect not in testing]
+                if not options:
+                    break
+                best = max(options, key=lambda i: score[backlog[i].aspect])
+                idea = backlog[best]
+                if score[idea.aspect] <= 0:
+                    break
+                agree = priorities.agreement_probability(
+                    omega[team], s.negotiation, disagree[team, idea.aspect]
+                )
+                if rng.random() >= agree:
+                    break  # deliberation goes on at the next meeting
+                backlog.pop(best)
+                testing_now = self._start_test(team, idea, week)
+                started += not testing_now
+                running += testing_now
+                if idea.proposer >= 0:
+                    acted_on.append(idea.proposer)
+            # Keep the most promising ideas; the rest are forgotten.
+            backlog.sort(key=lambda i: -score[i.aspect])
+            del backlog[s.backlog_limit :]
+        return np.asarray(acted_on, dtype=np.int64), running
+
+    def _report_back(self, heard: NDArray[np.int64], acted_on: NDArray[np.int64]) -> None:
+        """Phase 5, the feedback loop: one experience for each representative heard, and for
+        each whose earlier idea was taken up now (they may not have spoken today)."""
+        s, rng, patients = self.scenario, self.rng, self.patients
+        earlier = np.setdiff1d(acted_on, heard)
+        contributors = np.concatenate([heard, earlier])
+        good, bad = feedback.contribution_experience(
+            np.isin(contributors, acted_on),
+            rng.random(contributors.size) < s.feedback_loop,
+            rng.random(contributors.size),
+            s.acknowledgement,
+        )
+        patients.good[contributors] += good
+        patients.bad[contributors] += s.negativity_bias * bad
+
+    def _meet_as_partners(
+        self, attends: NDArray, rep_group: NDArray, status: NDArray, safety: NDArray
+    ) -> None:
+        """Phase 6: each provider–representative pair present may have a contact
+        (``contact``), which moves the provider's stigma toward the representative's
+        group and their regard for patients."""
+        s, rng, teams, providers = self.scenario, self.rng, self.teams, self.providers
+        shape = (len(teams), teams.staff.shape[1], attends.shape[1])
+        met = attends[:, None, :] & (rng.random(shape) < contact.contact_probability(s.cooperation))
+        well = rng.random(shape) < contact.good_contact_probability(
+            safety[:, None, None], s.contact_positivity
+        )
+        epsilon = contact.latitude(
+            status, s.authority_support, s.latitude_base, s.latitude_status, s.latitude_authority
+        )
+        mu = contact.step_size(s.contact_rate, s.common_goals)
+        group = np.broadcast_to(rep_group[:, None, :], shape)
+        staff = np.broadcast_to(teams.staff[:, :, None], shape)
+        team_epsilon = np.broadcast_to(np.asarray(epsilon)[:, None], shape[:2])
+        # Seat by seat, so a provider meeting two representatives of one group is updated twice.
+        for seat in range(shape[2]):
+            who = met[:, :, seat]
+            rows, cols = staff[:, :, seat][who], group[:, :, seat][who]
+            providers.stigma[rows, cols] = contact.update(
+                providers.stigma[rows, cols],
+                well[:, :, seat][who],
+                team_epsilon[who],
+                mu,
+                s.negative_contact_weight,
+            )
+        providers.regard_good[teams.staff] += (met & well).sum(axis=2)
+        providers.regard_bad[teams.staff] += s.negativity_bias * (met & ~well).sum(axis=2)
+
+    # --- testing and scale-up ---------------------------------------------------------------
+    def _start_test(self, team: int, idea: Idea, week: int) -> bool:
+        """A team starts testing an idea, or, with no successes required, scales it up
+        untested. Returns whether a test is now running."""
+        s = self.scenario
+        if idea.change >= 0:
+            change = idea.change
+            quality = self.changes.design_quality[change]
+        else:
+            # First-draft quality: Beta with mean design_quality (concentration 4).
+            mean = min(max(s.design_quality, 1e-6), 1 - 1e-6)
+            quality = float(self.rng.beta(4 * mean, 4 * (1 - mean)))
+            change = self.changes.new(idea.aspect, idea.origin, idea.group, team, quality)
+        test = Test(change, quality, due=week + s.pdsa_cycle_weeks)
+        if s.pdsa_successes_to_scale == 0:
+            self._scale_up(team, test, week)
+            return False
+        self.teams.tests[team].append(test)
+        return True
+
+    def advance_tests(self, week: int, active: NDArray[np.bool_]) -> list[int]:
+        """PDSA cycles that fall due at the ``active`` sites (not in crisis). Returns the
+        changes scaled up this week."""
+        s = self.scenario
+        scaled: list[int] = []
+        for team in np.flatnonzero(active):
+            tests = self.teams.tests[team]
+            for test in list(tests):
+                if test.due > week:
+                    continue
+                succeeded, test.quality = pdsa.cycle(
+                    test.quality, float(self.rng.random()), s.pdsa_learning
+                )
+                test.cycles += 1
+                test.successes += succeeded
+                if test.successes >= s.pdsa_successes_to_scale:
+                    tests.remove(test)
+                    self._scale_up(team, test, week)
+                    scaled.append(test.change)
+                elif test.cycles >= s.pdsa_max_cycles:
+                    tests.remove(test)
+                else:
+                    test.due = week + s.pdsa_cycle_weeks
+        return scaled
+
+    def _scale_up(self, team: int, test: Test, week: int) -> None:
+        """A tested change goes into use at the team's site."""
+        self.changes.scale_up(
+            test.change,
+            team,
+            week,
+            test.quality,
+            self.providers.at_site(team),
+            self.teams.staff[team],
+        )
+
+    # --- learning sessions ------------------------------------------------------------------
+    def learning_session(
+        self, rungs: NDArray, supported: NDArray[np.bool_], site_quality: NDArray
+    ) -> None:
+        """All teach, all learn: each ``supported`` team takes up the most promising changes
+        other teams have scaled up, to test them locally."""
+        s, ch, teams = self.scenario, self.changes, self.teams
+        scaled = [c for c in range(len(ch)) if ch.scaled_week[c] >= 0]
+        if not scaled or s.changes_shared == 0:
+            return
+        omega = power.patient_input_weight(rungs)[:, None]
+        scores = priorities.score(self.views.staff_view, teams.patient_view, omega, site_quality)
+        for team in np.flatnonzero(supported):
+            known = ch.repertoire[team] | {t.change for t in teams.tests[team]}
+            known |= {i.change for i in teams.backlog[team]}
+            new = [c for c in scaled if c not in known]
+            new.sort(key=lambda c: -scores[team, ch.aspect[c]])
+            teams.backlog[team] += [
+                Idea(ch.aspect[c], ch.origin[c], ch.origin_group[c], change=c)
+                for c in new[: s.changes_shared]
+            ]
+
+    # --- a change from outside --------------------------------------------------------------
+    def introduce(
+        self, site: int, aspect: int, week: int, users: Iterable[int], design_quality: float
+    ) -> int:
+        """A ready-made change goes into use at ``site`` outside any team's testing; the
+        providers in ``users`` (already checked to be the site's) use it now."""
+        change = self.changes.new(aspect, Origin.STAFF, -1, site, design_quality)
+        span = self.providers.at_site(site)
+        self.changes.scale_up(
+            change, site, week, design_quality, span, np.fromiter(users, dtype=np.int64)
+        )
+        return change
