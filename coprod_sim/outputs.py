@@ -125,6 +125,63 @@ def _ratio(numerator: NDArray, denominator: NDArray) -> NDArray:
     )
 
 
+#: The measures every level shares, from its (…, SITE_GROUP_SUMS) sums, in frame order.
+MEASURES = (
+    "patients",
+    "in_care",
+    "retention",
+    "trust",
+    "value",
+    "engagement",
+    "provider_stigma",
+    "representatives",
+    "reps_attending",
+    "reps_heard",
+    "voice_share",
+    "participation",
+    "reps_dropped",
+)
+
+
+def measures(sums: NDArray) -> dict[str, NDArray]:
+    """The outcome measures of any unit, from its sums (…, SITE_GROUP_SUMS): a (site, group)
+    cell, a group over all sites, a site over its groups or the whole collaborative, with
+    any leading axes (steps, sites, groups). One definition for every level:
+
+    retention = in_care / patients; trust = trust_sum / patients; value = value_sum / in_care;
+    engagement = attended / scheduled; provider_stigma = stigma_sum / providers;
+    voice_share = reps_heard / reps_attending; participation = reps_attending / reps_seated;
+    the counts as integers. A ratio with a zero denominator is 0 (see the module docstring).
+    """
+
+    def col(name: str) -> NDArray:
+        return sums[..., _SG[name]]
+
+    def count(name: str) -> NDArray:
+        return col(name).astype(np.int64)
+
+    return {
+        "patients": count("patients"),
+        "in_care": count("in_care"),
+        "retention": _ratio(col("in_care"), col("patients")),
+        "trust": _ratio(col("trust_sum"), col("patients")),
+        "value": _ratio(col("value_sum"), col("in_care")),
+        "engagement": _ratio(col("attended"), col("scheduled")),
+        "provider_stigma": _ratio(col("stigma_sum"), col("providers")),
+        "representatives": count("representatives"),
+        "reps_attending": count("reps_attending"),
+        "reps_heard": count("reps_heard"),
+        "voice_share": _ratio(col("reps_heard"), col("reps_attending")),
+        "participation": _ratio(col("reps_attending"), col("reps_seated")),
+        "reps_dropped": count("reps_dropped"),
+    }
+
+
+def _scalar(value: NDArray) -> int | float:
+    """A 0-d measure as a Python number, an integer for counts."""
+    return int(value) if np.issubdtype(value.dtype, np.integer) else float(value)
+
+
 def _most_severe(phases: NDArray) -> str:
     """'crisis' if any site is in crisis, else 'recovery' if any recovers, else 'before'."""
     for severe in (Phase.CRISIS, Phase.RECOVERY):
@@ -239,11 +296,9 @@ class Recorder:
         self, step: int, sg: NDArray, site: NDArray, state: tuple, model: CoproductionModel
     ) -> dict:
         group = sg.sum(axis=0)  # (groups, sums)
-        total = group.sum(axis=0)
+        total = measures(group.sum(axis=0))
+        by_group = measures(group)
         sums = site.sum(axis=0)
-        value_g = _ratio(group[:, _SG["value_sum"]], group[:, _SG["in_care"]])
-        reps = total[_SG["representatives"]]
-        heard = total[_SG["reps_heard"]]
         phase, rung, support, meeting = state
         row = {
             "step": step,
@@ -253,45 +308,34 @@ class Recorder:
             "sites_in_crisis": int((phase == Phase.CRISIS).sum()),
             "support": bool(support.any()),
             "meeting": bool(meeting.any()),
-            "patients": int(total[_SG["patients"]]),
-            "in_care": int(total[_SG["in_care"]]),
-            "retention": float(_ratio(total[_SG["in_care"]], total[_SG["patients"]])),
-            "patient_trust": float(_ratio(total[_SG["trust_sum"]], total[_SG["patients"]])),
+            "patients": int(total["patients"]),
+            "in_care": int(total["in_care"]),
+            "retention": float(total["retention"]),
+            "patient_trust": float(total["trust"]),
             "provider_regard": float(sums[_S["regard_sum"]] / model.providers.n),
-            "engagement": float(_ratio(total[_SG["attended"]], total[_SG["scheduled"]])),
-            "value": float(_ratio(total[_SG["value_sum"]], total[_SG["in_care"]])),
-            "equity_gap": float(_gap(value_g, group[:, _SG["in_care"]] > 0)),
-            "changes_adopted": int(sums[_S["changes_adopted"]]),
-            "patient_originated": int(sums[_S["patient_originated"]]),
-            "staff_originated": int(sums[_S["staff_originated"]]),
-            "changes_in_use": int(sums[_S["changes_in_use"]]),
-            "patient_changes_in_use": int(sums[_S["patient_changes_in_use"]]),
-            "staff_changes_in_use": int(sums[_S["staff_changes_in_use"]]),
-            "sustained_changes": int(sums[_S["sustained_changes"]]),
+            "engagement": float(total["engagement"]),
+            "value": float(total["value"]),
+            "equity_gap": float(_gap(by_group["value"], by_group["in_care"] > 0)),
+            **{name: int(sums[_S[name]]) for name in CHANGE_COUNTS},
             "sites_with_changes": int((site[:, _S["changes_adopted"]] > 0).sum()),
             "distinct_changes": sum(w >= 0 for w in model.changes.scaled_week),
             "ideas_tested": len(model.changes),
             "provider_uptake": float(_ratio(sums[_S["adopted_slots"]], sums[_S["slots"]])),
-            "representatives": int(reps),
-            "representative_trust": float(_ratio(sums[_S["reps_trust_sum"]], reps)),
-            "reps_attending": int(total[_SG["reps_attending"]]),
-            "reps_heard": int(heard),
-            "voice_share": float(_ratio(heard, total[_SG["reps_attending"]])),
-            "participation": float(_ratio(total[_SG["reps_attending"]], total[_SG["reps_seated"]])),
-            "reps_dropped": int(total[_SG["reps_dropped"]]),
+            "representatives": int(total["representatives"]),
+            "representative_trust": float(
+                _ratio(sums[_S["reps_trust_sum"]], total["representatives"])
+            ),
+            **{name: _scalar(total[name]) for name in MEASURES[8:]},
         }
-        trust_g = _ratio(group[:, _SG["trust_sum"]], group[:, _SG["patients"]])
-        retention_g = _ratio(group[:, _SG["in_care"]], group[:, _SG["patients"]])
-        stigma_g = _ratio(group[:, _SG["stigma_sum"]], group[:, _SG["providers"]])
         adopted_by_aspect = self._adopted_by_aspect(model)
         for k, aspect in enumerate(model.aspect_names):
             row[f"adopted_{aspect}"] = int(adopted_by_aspect[k])
         for k, g in enumerate(self.group_names):
-            row[f"value_{g}"] = float(value_g[k])
-            row[f"trust_{g}"] = float(trust_g[k])
-            row[f"retention_{g}"] = float(retention_g[k])
-            row[f"stigma_{g}"] = float(stigma_g[k])
-            row[f"heard_{g}"] = int(group[k, _SG["reps_heard"]])
+            row[f"value_{g}"] = float(by_group["value"][k])
+            row[f"trust_{g}"] = float(by_group["trust"][k])
+            row[f"retention_{g}"] = float(by_group["retention"][k])
+            row[f"stigma_{g}"] = float(by_group["provider_stigma"][k])
+            row[f"heard_{g}"] = int(by_group["reps_heard"][k])
         return row
 
     @staticmethod
@@ -326,14 +370,13 @@ class Recorder:
         """One row per step, site and group."""
         sg = np.stack(self._site_group)  # (T, S, G, F)
         t, s, g, _ = sg.shape
-        col = {name: sg[..., i].ravel() for name, i in _SG.items()}
         frame = pd.DataFrame(
             {
                 "step": np.repeat(self.steps, s * g),
                 "site": np.tile(np.repeat(self.site_names, g), t),
                 "region": np.tile(np.repeat(self.regions, g), t),
                 "group": np.tile(self.group_names, t * s),
-                **self._group_measures(col),
+                **measures(sg.reshape(t * s * g, -1)),
             }
         )
         return frame
@@ -342,83 +385,56 @@ class Recorder:
         """One row per step and group, over all sites."""
         sg = np.stack(self._site_group).sum(axis=1)  # (T, G, F)
         t, g, _ = sg.shape
-        col = {name: sg[..., i].ravel() for name, i in _SG.items()}
         return pd.DataFrame(
             {
                 "step": np.repeat(self.steps, g),
                 "group": np.tile(self.group_names, t),
                 "label": np.tile(self.labels, t),
                 "key_population": np.tile(self.key_population, t),
-                **self._group_measures(col),
+                **measures(sg.reshape(t * g, -1)),
             }
         )
-
-    @staticmethod
-    def _group_measures(col: dict) -> dict:
-        return {
-            "patients": col["patients"].astype(np.int64),
-            "in_care": col["in_care"].astype(np.int64),
-            "retention": _ratio(col["in_care"], col["patients"]),
-            "trust": _ratio(col["trust_sum"], col["patients"]),
-            "value": _ratio(col["value_sum"], col["in_care"]),
-            "engagement": _ratio(col["attended"], col["scheduled"]),
-            "provider_stigma": _ratio(col["stigma_sum"], col["providers"]),
-            "representatives": col["representatives"].astype(np.int64),
-            "reps_attending": col["reps_attending"].astype(np.int64),
-            "reps_heard": col["reps_heard"].astype(np.int64),
-            "voice_share": _ratio(col["reps_heard"], col["reps_attending"]),
-            "participation": _ratio(col["reps_attending"], col["reps_seated"]),
-            "reps_dropped": col["reps_dropped"].astype(np.int64),
-        }
 
     def sites(self) -> pd.DataFrame:
         """One row per step and site."""
         sg = np.stack(self._site_group)  # (T, S, G, F)
         site = np.stack(self._site)  # (T, S, F)
         t, s = site.shape[:2]
-        total = sg.sum(axis=2)  # (T, S, F)
-        value_g = _ratio(sg[..., _SG["value_sum"]], sg[..., _SG["in_care"]])
-        stigma_g = _ratio(sg[..., _SG["stigma_sum"]], sg[..., _SG["providers"]])
-        weights = _ratio(sg[..., _SG["patients"]], total[..., _SG["patients"]][..., None])
-        reps = total[..., _SG["representatives"]]
-        heard = total[..., _SG["reps_heard"]]
-        attending = total[..., _SG["reps_attending"]]
+        total = measures(sg.sum(axis=2).reshape(t * s, -1))  # each site over its groups
+        by_group = measures(sg)  # (T, S, G)
+        patients = sg[..., _SG["patients"]]
+        weights = _ratio(patients, patients.sum(axis=2)[..., None])
 
         def flat(a: NDArray) -> NDArray:
             return np.asarray(a).reshape(t * s)
 
-        providers = total[..., _SG["providers"]] / sg.shape[2]
+        providers = sg[..., _SG["providers"]].sum(axis=2) / sg.shape[2]
         return pd.DataFrame(
             {
                 "step": np.repeat(self.steps, s),
                 "site": np.tile(self.site_names, t),
                 "region": np.tile(self.regions, t),
                 **self._state_columns(),
-                "patients": flat(total[..., _SG["patients"]]).astype(np.int64),
-                "in_care": flat(total[..., _SG["in_care"]]).astype(np.int64),
-                "retention": flat(_ratio(total[..., _SG["in_care"]], total[..., _SG["patients"]])),
-                "patient_trust": flat(
-                    _ratio(total[..., _SG["trust_sum"]], total[..., _SG["patients"]])
-                ),
+                "patients": total["patients"],
+                "in_care": total["in_care"],
+                "retention": total["retention"],
+                "patient_trust": total["trust"],
                 "provider_regard": flat(_ratio(site[..., _S["regard_sum"]], providers)),
-                "engagement": flat(
-                    _ratio(total[..., _SG["attended"]], total[..., _SG["scheduled"]])
-                ),
-                "value": flat(_ratio(total[..., _SG["value_sum"]], total[..., _SG["in_care"]])),
-                "equity_gap": flat(_gap(value_g, sg[..., _SG["in_care"]] > 0)),
-                "provider_stigma": flat((stigma_g * weights).sum(axis=-1)),
+                "engagement": total["engagement"],
+                "value": total["value"],
+                "equity_gap": flat(_gap(by_group["value"], by_group["in_care"] > 0)),
+                # A site's stigma toward its patients: each group's, weighted by its patients.
+                "provider_stigma": flat((by_group["provider_stigma"] * weights).sum(axis=-1)),
                 **{name: flat(site[..., _S[name]]).astype(np.int64) for name in CHANGE_COUNTS},
                 "provider_uptake": flat(
                     _ratio(site[..., _S["adopted_slots"]], site[..., _S["slots"]])
                 ),
                 "tests_running": flat(site[..., _S["tests_running"]]).astype(np.int64),
-                "representatives": flat(reps).astype(np.int64),
-                "representative_trust": flat(_ratio(site[..., _S["reps_trust_sum"]], reps)),
-                "reps_attending": flat(attending).astype(np.int64),
-                "reps_heard": flat(heard).astype(np.int64),
-                "voice_share": flat(_ratio(heard, attending)),
-                "participation": flat(_ratio(attending, total[..., _SG["reps_seated"]])),
-                "reps_dropped": flat(total[..., _SG["reps_dropped"]]).astype(np.int64),
+                "representatives": total["representatives"],
+                "representative_trust": _ratio(
+                    flat(site[..., _S["reps_trust_sum"]]), total["representatives"]
+                ),
+                **{name: total[name] for name in MEASURES[8:]},
             }
         )
 
