@@ -56,6 +56,14 @@ def test_careqic_has_the_published_structure() -> None:
     ]
 
 
+def test_key_populations_are_the_flagged_groups_in_group_order() -> None:
+    s = load_scenario("careqic")
+    assert s.key_populations == tuple(g.name for g in s.groups if g.key_population)
+    assert s.key_populations == ("msm", "sex_workers", "transgender", "unhoused")
+    groups = [g.model_dump() | {"key_population": False} for g in s.groups]
+    assert small_scenario(groups=groups).key_populations == ()
+
+
 def test_presets_differ_where_their_names_say() -> None:
     careqic, tokenistic = load_scenario("careqic"), load_scenario("tokenistic")
     partnership, staff_led = load_scenario("partnership"), load_scenario("staff-led")

@@ -6,22 +6,18 @@ out-of-range values and inconsistent settings are refused with a
 what is allowed. Writing a scenario to TOML and reading it back gives an equal
 scenario (``Scenario.from_toml(s.to_toml()) == s``).
 
-Presets live as TOML files in ``coprod_sim/presets``. A TOML file may start
-from another scenario with ``extends = "careqic"`` (a preset name or a path
-relative to the file); its own tables are merged into the base, key by key,
-and lists (``sites``, ``groups``) replace the base's list whole. Text that
-comes from no folder (an upload to the app) is read with
-:func:`scenario_from_text`, and may extend a preset only.
+This module holds the pydantic models, :class:`Scenario`, :class:`SiteSpec` and
+:class:`PatientGroup`: each field with its type, default, range and meaning, checked one by one
+by pydantic and then together by the rules of :mod:`coprod_sim.scenario.rules`. The order of the
+fields is the order of ``to_toml()`` and of ``CoproductionModel``'s keyword parameters.
+:func:`validate` and :func:`apply_overrides` are here too, beside the models they are bound to,
+so that ``from_toml`` and ``with_overrides`` need no module that imports this one.
 """
 
 from __future__ import annotations
 
-import difflib
-import math
 import tomllib
 from collections.abc import Iterable, Mapping
-from importlib import resources
-from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 
 import tomli_w
@@ -30,16 +26,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from coprod_sim import caribbean
 from coprod_sim.errors import Problem, ScenarioError, from_validation_error
 from coprod_sim.mechanisms.power import LADDER
+from coprod_sim.scenario.overrides import set_dotted_keys
+from coprod_sim.scenario.rules import consistency_problems
 
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
 Weight = Annotated[float, Field(ge=0.0, le=1e6, allow_inf_nan=False)]
 Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
-
-#: Tolerance for shares that must sum to 1.
-SHARE_TOLERANCE = 1e-6
-#: Size limits of a whole collaborative (array indices stay in 32 bits).
-MAX_PATIENTS = 100_000_000
-MAX_PROVIDERS = 10_000_000
 
 
 class _Strict(BaseModel):
@@ -343,6 +335,11 @@ class Scenario(_Strict):
         return tuple(self.staff_assumptions)
 
     @property
+    def key_populations(self) -> tuple[str, ...]:
+        """Names of the marginalised key populations (``key_population`` groups), in group order."""
+        return tuple(g.name for g in self.groups if g.key_population)
+
+    @property
     def site_names(self) -> list[str]:
         """Every site's name: the entry's name, numbered when it has more than one site."""
         return site_names(self.sites)
@@ -414,172 +411,8 @@ def site_names(sites: Iterable[SiteSpec]) -> list[str]:
     ]
 
 
-def consistency_problems(s: Scenario) -> list[Problem]:
-    """Every cross-field problem in an otherwise well-typed scenario."""
-    problems: list[Problem] = []
-    aspects = set(s.staff_assumptions)
-    group_names = [g.name for g in s.groups]
-
-    def check_weights(field: str, weights: Mapping[str, float]) -> None:
-        if set(weights) != aspects:
-            missing, extra = sorted(aspects - set(weights)), sorted(set(weights) - aspects)
-            detail = "; ".join(
-                part
-                for part in (
-                    f"missing {', '.join(missing)}" if missing else "",
-                    f"unknown {', '.join(extra)}" if extra else "",
-                )
-                if part
-            )
-            problems.append(
-                Problem(
-                    field,
-                    sorted(weights),
-                    f"must name exactly the aspects of care in staff_assumptions "
-                    f"({', '.join(s.staff_assumptions)}): {detail}",
-                )
-            )
-        elif sum(weights.values()) <= 0:
-            problems.append(Problem(field, dict(weights), "needs at least one positive weight"))
-
-    if not aspects:
-        problems.append(Problem("staff_assumptions", {}, "must name at least one aspect of care"))
-    else:
-        if sum(s.staff_assumptions.values()) <= 0:
-            problems.append(
-                Problem("staff_assumptions", s.staff_assumptions, "needs a positive weight")
-            )
-        check_weights("baseline_quality", s.baseline_quality)
-        for i, g in enumerate(s.groups):
-            check_weights(f"groups[{i}].what_matters", g.what_matters)
-
-    for i, name in enumerate(group_names):
-        if name in group_names[:i]:
-            problems.append(Problem(f"groups[{i}].name", name, "must be unique among groups"))
-    expanded = site_names(s.sites)
-    clashes = sorted({name for name in expanded if expanded.count(name) > 1})
-    if clashes:
-        problems.append(
-            Problem(
-                "sites",
-                clashes,
-                "gives two sites the same name (an entry of several sites numbers them, "
-                "e.g. 'Jamaica 1'); rename an entry",
-            )
-        )
-    if s.n_patients > MAX_PATIENTS:
-        problems.append(
-            Problem("sites", s.n_patients, f"patients in all must be <= {MAX_PATIENTS:,}")
-        )
-    if s.n_providers > MAX_PROVIDERS:
-        problems.append(
-            Problem("sites", s.n_providers, f"providers in all must be <= {MAX_PROVIDERS:,}")
-        )
-    if s.learning_sessions > s.support_weeks > 0:
-        problems.append(
-            Problem(
-                "learning_sessions",
-                s.learning_sessions,
-                f"must be <= support_weeks = {s.support_weeks} (at most one a week)",
-            )
-        )
-    entry_names = [site.name for site in s.sites]
-    for i, name in enumerate(entry_names):
-        if name in entry_names[:i]:
-            problems.append(Problem(f"sites[{i}].name", name, "must be unique among sites"))
-
-    staff_seats = s.team_size - s.representative_seats
-    if staff_seats < 2:
-        problems.append(
-            Problem(
-                "representative_seats",
-                s.representative_seats,
-                f"leaves {staff_seats} staff seat(s) on a team of {s.team_size}; a team needs "
-                f"a manager and at least one provider, so representative_seats must be "
-                f"<= {s.team_size - 2}",
-            )
-        )
-    for i, site in enumerate(s.sites):
-        unknown = sorted(set(site.group_shares) - set(group_names))
-        if unknown:
-            problems.append(
-                Problem(
-                    f"sites[{i}].group_shares",
-                    unknown,
-                    f"names unknown group(s); groups are: {', '.join(group_names)}",
-                )
-            )
-        total = sum(site.group_shares.values())
-        if not math.isclose(total, 1.0, abs_tol=SHARE_TOLERANCE):
-            problems.append(
-                Problem(
-                    f"sites[{i}].group_shares",
-                    dict(site.group_shares),
-                    f"shares sum to {total:.6g}; they must sum to 1",
-                )
-            )
-        team_providers = staff_seats - 1
-        if staff_seats >= 2 and team_providers > site.providers:
-            problems.append(
-                Problem(
-                    "team_size",
-                    s.team_size,
-                    f"is larger than site {site.name!r} can staff: its {site.providers} "
-                    f"provider(s) and 1 manager fill at most {site.providers + 1} staff seats "
-                    f"beside {s.representative_seats} representative seat(s), so team_size "
-                    f"must be <= {site.providers + 1 + s.representative_seats}",
-                )
-            )
-        if s.representative_seats > site.patients:
-            problems.append(
-                Problem(
-                    "representative_seats",
-                    s.representative_seats,
-                    f"is more than the {site.patients} patient(s) of site {site.name!r}",
-                )
-            )
-    if s.learning_sessions > 0 and s.support_weeks == 0:
-        problems.append(
-            Problem(
-                "learning_sessions",
-                s.learning_sessions,
-                "needs support_weeks > 0 (learning sessions happen during external support)",
-            )
-        )
-    known_places = set(site_names(s.sites)) | {site.name for site in s.sites}
-    for i, place in enumerate(s.crisis_sites):
-        if place not in known_places:
-            problems.append(
-                Problem(
-                    f"crisis_sites[{i}]",
-                    place,
-                    f"names no site or region; regions are: "
-                    f"{', '.join(site.name for site in s.sites)} (or a site such as "
-                    f"{site_names(s.sites)[0]!r})",
-                )
-            )
-    if s.within_site_ties == 1:
-        problems.append(
-            Problem(
-                "within_site_ties",
-                1,
-                "must be 0 (no ties) or at least 2 (a small world of neighbours on each side)",
-            )
-        )
-    if s.pdsa_successes_to_scale > s.pdsa_max_cycles:
-        problems.append(
-            Problem(
-                "pdsa_successes_to_scale",
-                s.pdsa_successes_to_scale,
-                f"can never be reached within pdsa_max_cycles = {s.pdsa_max_cycles}; "
-                f"must be <= {s.pdsa_max_cycles}",
-            )
-        )
-    return problems
-
-
 # ---------------------------------------------------------------------------------------------
-# Validation, overrides and loading
+# Validation and overrides, bound to these models
 # ---------------------------------------------------------------------------------------------
 _ALLOWED = {
     "": tuple(Scenario.model_fields),
@@ -596,192 +429,10 @@ def validate(data: Mapping[str, Any], source: str | None = None) -> Scenario:
         raise from_validation_error(error, _ALLOWED, source) from None
 
 
-def parse_value(text: str) -> Any:
-    """Read an override value as a TOML literal (``4``, ``0.3``, ``true``, ``"deliberate"``,
-    ``[1, 2]``); a bare word that is not TOML is taken as a string, and ``none`` unsets an
-    optional field (``crisis_week=none``)."""
-    if text.strip().lower() == "none":
-        return None
-    try:
-        return tomllib.loads(f"v = {text}")["v"]
-    except tomllib.TOMLDecodeError:
-        return text
-
-
-def _parse_assignments(assignments: Iterable[str]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for item in assignments:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise ScenarioError(
-                [Problem("--set", item, "must be written KEY=VALUE, e.g. power_sharing=4")]
-            )
-        out[key.strip()] = parse_value(value.strip())
-    return out
-
-
 def apply_overrides(data: dict[str, Any], overrides: Mapping[str, Any] | Iterable[str]) -> None:
     """Set dotted keys in raw scenario data, in place.
 
     A dotted key walks tables by name and lists of tables by index or by the
     entry's ``name``: ``sites.Jamaica.patients`` or ``sites.0.patients``.
     """
-    if not isinstance(overrides, Mapping):
-        overrides = _parse_assignments(overrides)
-    problems = []
-    for key, value in overrides.items():
-        parts = key.split(".")
-        node: Any = data
-        try:
-            for depth, part in enumerate(parts[:-1]):
-                node = _child(node, part, ".".join(parts[: depth + 1]))
-            last = parts[-1]
-            if isinstance(node, list):
-                raise LookupError(f"{key}: names a whole entry; name a field inside it")
-            if not isinstance(node, dict):
-                raise LookupError(f"{'.'.join(parts[:-1])} is not a table")
-            if len(parts) == 1 and last not in Scenario.model_fields:
-                raise LookupError("unknown")
-            node[last] = value
-        except LookupError as error:
-            if str(error) == "unknown":
-                close = difflib.get_close_matches(key, list(Scenario.model_fields), n=1)
-                hint = f"did you mean {close[0]!r}? " if close else ""
-                allowed = (
-                    f"unknown field; {hint}allowed fields are: "
-                    f"{', '.join(sorted(Scenario.model_fields))}"
-                )
-            else:
-                allowed = str(error)
-            problems.append(Problem(key, value, allowed))
-    if problems:
-        raise ScenarioError(problems, "overrides")
-
-
-def _child(node: Any, part: str, path: str) -> Any:
-    if isinstance(node, list):
-        if part.isdigit() and int(part) < len(node):
-            return node[int(part)]
-        for entry in node:
-            if isinstance(entry, dict) and entry.get("name") == part:
-                return entry
-        names = [str(e.get("name")) for e in node if isinstance(e, dict)]
-        raise LookupError(
-            f"{path}: no entry {part!r}; use an index 0..{len(node) - 1} or one of: "
-            f"{', '.join(names)}"
-        )
-    if isinstance(node, dict):
-        if part not in node:
-            raise LookupError(f"{path}: no such table or field")
-        return node[part]
-    raise LookupError(f"{path}: is not a table")
-
-
-def preset_names() -> list[str]:
-    """Names of the bundled presets."""
-    files = resources.files("coprod_sim.presets").iterdir()
-    return sorted(f.name.removesuffix(".toml") for f in files if f.name.endswith(".toml"))
-
-
-def preset_summary(name: str) -> str:
-    """The one-line description of a preset."""
-    return load_scenario(name).description.strip().splitlines()[0]
-
-
-def _read_raw(name_or_path: str | Path, seen: tuple[str, ...] = ()) -> tuple[dict, str]:
-    """Raw data of a preset or TOML file, with ``extends`` resolved."""
-    text_name = str(name_or_path)
-    path = Path(name_or_path)
-    if text_name in preset_names():
-        source = f"preset {text_name!r}"
-        text = resources.files("coprod_sim.presets").joinpath(f"{text_name}.toml").read_text()
-        base_dir = None
-    elif path.suffix == ".toml" or path.exists():
-        source = str(path.resolve())
-        if not path.is_file():
-            raise ScenarioError(
-                [Problem("scenario", text_name, "no such file; give a preset name or a TOML file")]
-            )
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as error:
-            raise ScenarioError(
-                [Problem("scenario", text_name, f"cannot be read as a UTF-8 TOML file ({error})")]
-            ) from None
-        base_dir = path.parent
-    else:
-        raise ScenarioError(
-            [
-                Problem(
-                    "scenario",
-                    text_name,
-                    f"is neither a preset nor a .toml file; presets are: "
-                    f"{', '.join(preset_names())}",
-                )
-            ]
-        )
-    return _parse_raw(text, text_name, source, base_dir, seen)
-
-
-def _parse_raw(
-    text: str, name: str, source: str, base_dir: Path | None, seen: tuple[str, ...] = ()
-) -> tuple[dict, str]:
-    """Raw data of TOML ``text`` with ``extends`` resolved; ``name`` is what problems call
-    the text, and a non-preset ``extends`` is a path relative to ``base_dir``."""
-    if source in seen:
-        raise ScenarioError([Problem("extends", name, "extends itself (a cycle)")], source)
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise ScenarioError(
-            [Problem("(file)", name, f"is not valid TOML: {error}")], source
-        ) from None
-    base = data.pop("extends", None)
-    if base is None:
-        return data, source
-    if not isinstance(base, str):
-        raise ScenarioError([Problem("extends", base, "must be a preset name or a path")], source)
-    if base in preset_names():
-        base_data, _ = _read_raw(base, (*seen, source))
-    elif base_dir is None:
-        raise ScenarioError(
-            [
-                Problem(
-                    "extends",
-                    base,
-                    f"must name a preset here (a path has no folder to start from); presets "
-                    f"are: {', '.join(preset_names())}",
-                )
-            ],
-            source,
-        )
-    else:
-        base_data, _ = _read_raw(base_dir / base, (*seen, source))
-    return _merge(base_data, data), source
-
-
-def _merge(base: dict, update: dict) -> dict:
-    out = dict(base)
-    for key, value in update.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _merge(out[key], value)
-        else:
-            out[key] = value
-    return out
-
-
-def scenario_from_text(text: str, name: str) -> Scenario:
-    """Read a scenario from TOML ``text`` that came from outside a folder (an upload): it may
-    ``extends`` a preset, and every problem calls the text ``name``."""
-    data, source = _parse_raw(text, name, name, None)
-    return validate(data, source)
-
-
-def load_scenario(
-    name_or_path: str | Path, overrides: Mapping[str, Any] | Iterable[str] = ()
-) -> Scenario:
-    """Load a preset (by name) or a TOML file, apply overrides, and validate."""
-    data, source = _read_raw(name_or_path)
-    scenario = validate(data, source)
-    # Overrides apply to the resolved scenario, so they can reach defaults the file left out.
-    return scenario.with_overrides(overrides) if overrides else scenario
+    set_dotted_keys(data, overrides, Scenario.model_fields)

@@ -1,0 +1,265 @@
+"""The cross-field rules: settings that are valid one by one but must also fit together.
+
+Each rule is a small named check that yields a :class:`~coprod_sim.errors.Problem` for each way
+a well-typed scenario breaks it. :data:`RULES` lists them in the order they run, and that order
+is the order of the problems a user reads, so a new rule goes at the end. Checks that look at
+one site at a time are in :data:`SITE_RULES`, run site by site, so that each site's problems
+stay together.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING
+
+from coprod_sim.errors import Problem
+
+if TYPE_CHECKING:  # schema.py runs these rules when it builds a Scenario, so it imports this
+    from coprod_sim.scenario.schema import Scenario, SiteSpec
+
+#: Tolerance for shares that must sum to 1.
+SHARE_TOLERANCE = 1e-6
+#: Size limits of a whole collaborative (array indices stay in 32 bits).
+MAX_PATIENTS = 100_000_000
+MAX_PROVIDERS = 10_000_000
+
+Rule = Callable[["Scenario"], Iterable[Problem]]
+SiteRule = Callable[["Scenario", int, "SiteSpec"], Iterable[Problem]]
+
+
+# --- aspects of care -------------------------------------------------------------------------
+def staff_assumptions_name_the_aspects(s: Scenario) -> Iterator[Problem]:
+    """staff_assumptions names at least one aspect of care, with a positive weight."""
+    if not s.staff_assumptions:
+        yield Problem("staff_assumptions", {}, "must name at least one aspect of care")
+    elif sum(s.staff_assumptions.values()) <= 0:
+        yield Problem("staff_assumptions", s.staff_assumptions, "needs a positive weight")
+
+
+def weights_name_the_aspects(s: Scenario) -> Iterator[Problem]:
+    """baseline_quality and each group's what_matters weigh exactly the aspects of care."""
+    if not s.staff_assumptions:
+        return  # no aspects to name: staff_assumptions_name_the_aspects has said so
+    yield from _weights_match(s, "baseline_quality", s.baseline_quality)
+    for i, g in enumerate(s.groups):
+        yield from _weights_match(s, f"groups[{i}].what_matters", g.what_matters)
+
+
+def _weights_match(s: Scenario, field: str, weights: Mapping[str, float]) -> Iterator[Problem]:
+    aspects = set(s.staff_assumptions)
+    if set(weights) != aspects:
+        missing, extra = sorted(aspects - set(weights)), sorted(set(weights) - aspects)
+        detail = "; ".join(
+            part
+            for part in (
+                f"missing {', '.join(missing)}" if missing else "",
+                f"unknown {', '.join(extra)}" if extra else "",
+            )
+            if part
+        )
+        yield Problem(
+            field,
+            sorted(weights),
+            f"must name exactly the aspects of care in staff_assumptions "
+            f"({', '.join(s.staff_assumptions)}): {detail}",
+        )
+    elif sum(weights.values()) <= 0:
+        yield Problem(field, dict(weights), "needs at least one positive weight")
+
+
+# --- names and sizes -------------------------------------------------------------------------
+def group_names_are_unique(s: Scenario) -> Iterator[Problem]:
+    """No two patient groups have the same name."""
+    group_names = [g.name for g in s.groups]
+    for i, name in enumerate(group_names):
+        if name in group_names[:i]:
+            yield Problem(f"groups[{i}].name", name, "must be unique among groups")
+
+
+def site_names_do_not_clash(s: Scenario) -> Iterator[Problem]:
+    """No two sites have the same name once the sites of an entry are numbered."""
+    expanded = s.site_names
+    clashes = sorted({name for name in expanded if expanded.count(name) > 1})
+    if clashes:
+        yield Problem(
+            "sites",
+            clashes,
+            "gives two sites the same name (an entry of several sites numbers them, "
+            "e.g. 'Jamaica 1'); rename an entry",
+        )
+
+
+def collaborative_is_not_too_large(s: Scenario) -> Iterator[Problem]:
+    """The collaborative has at most MAX_PATIENTS patients and MAX_PROVIDERS providers."""
+    if s.n_patients > MAX_PATIENTS:
+        yield Problem("sites", s.n_patients, f"patients in all must be <= {MAX_PATIENTS:,}")
+    if s.n_providers > MAX_PROVIDERS:
+        yield Problem("sites", s.n_providers, f"providers in all must be <= {MAX_PROVIDERS:,}")
+
+
+def learning_sessions_fit_the_support(s: Scenario) -> Iterator[Problem]:
+    """There is at most one learning session a week of external support."""
+    if s.learning_sessions > s.support_weeks > 0:
+        yield Problem(
+            "learning_sessions",
+            s.learning_sessions,
+            f"must be <= support_weeks = {s.support_weeks} (at most one a week)",
+        )
+
+
+def site_entries_are_unique(s: Scenario) -> Iterator[Problem]:
+    """No two entries of sites have the same name."""
+    entry_names = [site.name for site in s.sites]
+    for i, name in enumerate(entry_names):
+        if name in entry_names[:i]:
+            yield Problem(f"sites[{i}].name", name, "must be unique among sites")
+
+
+# --- the improvement team --------------------------------------------------------------------
+def team_has_staff_seats(s: Scenario) -> Iterator[Problem]:
+    """Representatives leave at least two staff seats: a manager and a provider."""
+    staff_seats = s.team_size - s.representative_seats
+    if staff_seats < 2:
+        yield Problem(
+            "representative_seats",
+            s.representative_seats,
+            f"leaves {staff_seats} staff seat(s) on a team of {s.team_size}; a team needs "
+            f"a manager and at least one provider, so representative_seats must be "
+            f"<= {s.team_size - 2}",
+        )
+
+
+# --- each site -------------------------------------------------------------------------------
+def shares_name_known_groups(s: Scenario, i: int, site: SiteSpec) -> Iterator[Problem]:
+    """A site's group_shares name only the scenario's groups."""
+    group_names = [g.name for g in s.groups]
+    unknown = sorted(set(site.group_shares) - set(group_names))
+    if unknown:
+        yield Problem(
+            f"sites[{i}].group_shares",
+            unknown,
+            f"names unknown group(s); groups are: {', '.join(group_names)}",
+        )
+
+
+def shares_sum_to_one(s: Scenario, i: int, site: SiteSpec) -> Iterator[Problem]:
+    """A site's group_shares sum to 1 (within SHARE_TOLERANCE)."""
+    total = sum(site.group_shares.values())
+    if not math.isclose(total, 1.0, abs_tol=SHARE_TOLERANCE):
+        yield Problem(
+            f"sites[{i}].group_shares",
+            dict(site.group_shares),
+            f"shares sum to {total:.6g}; they must sum to 1",
+        )
+
+
+def team_fits_the_site(s: Scenario, i: int, site: SiteSpec) -> Iterator[Problem]:
+    """The site's providers and its manager can fill the team's staff seats."""
+    staff_seats = s.team_size - s.representative_seats
+    team_providers = staff_seats - 1
+    # Too few staff seats is team_has_staff_seats's problem; this one would only repeat it.
+    if staff_seats >= 2 and team_providers > site.providers:
+        yield Problem(
+            "team_size",
+            s.team_size,
+            f"is larger than site {site.name!r} can staff: its {site.providers} "
+            f"provider(s) and 1 manager fill at most {site.providers + 1} staff seats "
+            f"beside {s.representative_seats} representative seat(s), so team_size "
+            f"must be <= {site.providers + 1 + s.representative_seats}",
+        )
+
+
+def representatives_fit_the_site(s: Scenario, i: int, site: SiteSpec) -> Iterator[Problem]:
+    """The site has at least as many patients as the team has representative seats."""
+    if s.representative_seats > site.patients:
+        yield Problem(
+            "representative_seats",
+            s.representative_seats,
+            f"is more than the {site.patients} patient(s) of site {site.name!r}",
+        )
+
+
+#: The checks of one site, in the order they run for each site.
+SITE_RULES: tuple[SiteRule, ...] = (
+    shares_name_known_groups,
+    shares_sum_to_one,
+    team_fits_the_site,
+    representatives_fit_the_site,
+)
+
+
+def each_site_fits(s: Scenario) -> Iterator[Problem]:
+    """Every site passes SITE_RULES (all of one site's problems before the next site's)."""
+    for i, site in enumerate(s.sites):
+        for rule in SITE_RULES:
+            yield from rule(s, i, site)
+
+
+# --- time, crisis, networks and PDSA ---------------------------------------------------------
+def learning_sessions_need_support(s: Scenario) -> Iterator[Problem]:
+    """Learning sessions happen during external support, so they need support_weeks > 0."""
+    if s.learning_sessions > 0 and s.support_weeks == 0:
+        yield Problem(
+            "learning_sessions",
+            s.learning_sessions,
+            "needs support_weeks > 0 (learning sessions happen during external support)",
+        )
+
+
+def crisis_sites_exist(s: Scenario) -> Iterator[Problem]:
+    """Each of crisis_sites names a site or a region (an entry of sites)."""
+    known_places = set(s.site_names) | {site.name for site in s.sites}
+    for i, place in enumerate(s.crisis_sites):
+        if place not in known_places:
+            yield Problem(
+                f"crisis_sites[{i}]",
+                place,
+                f"names no site or region; regions are: "
+                f"{', '.join(site.name for site in s.sites)} (or a site such as "
+                f"{s.site_names[0]!r})",
+            )
+
+
+def within_site_ties_make_a_small_world(s: Scenario) -> Iterator[Problem]:
+    """within_site_ties is 0 (no ties) or at least 2 (a neighbour on each side)."""
+    if s.within_site_ties == 1:
+        yield Problem(
+            "within_site_ties",
+            1,
+            "must be 0 (no ties) or at least 2 (a small world of neighbours on each side)",
+        )
+
+
+def scaling_up_is_reachable(s: Scenario) -> Iterator[Problem]:
+    """A change can reach pdsa_successes_to_scale within pdsa_max_cycles."""
+    if s.pdsa_successes_to_scale > s.pdsa_max_cycles:
+        yield Problem(
+            "pdsa_successes_to_scale",
+            s.pdsa_successes_to_scale,
+            f"can never be reached within pdsa_max_cycles = {s.pdsa_max_cycles}; "
+            f"must be <= {s.pdsa_max_cycles}",
+        )
+
+
+#: Every cross-field rule, in the order its problems are reported.
+RULES: tuple[Rule, ...] = (
+    staff_assumptions_name_the_aspects,
+    weights_name_the_aspects,
+    group_names_are_unique,
+    site_names_do_not_clash,
+    collaborative_is_not_too_large,
+    learning_sessions_fit_the_support,
+    site_entries_are_unique,
+    team_has_staff_seats,
+    each_site_fits,
+    learning_sessions_need_support,
+    crisis_sites_exist,
+    within_site_ties_make_a_small_world,
+    scaling_up_is_reachable,
+)
+
+
+def consistency_problems(s: Scenario) -> list[Problem]:
+    """Every cross-field problem in an otherwise well-typed scenario, in the order of RULES."""
+    return [problem for rule in RULES for problem in rule(s)]
