@@ -38,13 +38,15 @@ run: $(STAMP)
 test: $(STAMP) $(ASSETS)
 	$(BIN)/python -m pytest
 
-# The validation study: data in results/validation, report in docs/validation.md.
+# The validation study: specs shipped in coprod_sim/validation/specs/, data in
+# results/validation, report in docs/validation.md (its default in the source tree).
 validate: $(STAMP)
 	$(BIN)/coprod validate
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_model.py

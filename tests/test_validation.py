@@ -24,7 +24,7 @@ from coprod_sim.validation import checks, facts
 from coprod_sim.validation.report import write_validation_report
 from coprod_sim.validation.study import QUICK_REPLICATIONS, Study, run_study, spec_names
 
-SPECS = Path(__file__).resolve().parents[1] / "experiments" / "validation"
+SPECS = Path(__file__).resolve().parents[1] / "coprod_sim" / "validation" / "specs"
 
 # Claims that hold in the full study and must hold in the CI subset.
 EXPECTED = {

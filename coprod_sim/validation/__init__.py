@@ -4,7 +4,9 @@
   and the verdict;
 * :mod:`~coprod_sim.validation.reductions`: each mechanism against its published model;
 * :mod:`~coprod_sim.validation.facts`: the stylized facts as checks on sweep results;
-* :mod:`~coprod_sim.validation.study`: runs the specs of ``experiments/validation/``;
-* :mod:`~coprod_sim.validation.report`: writes ``docs/validation.md`` and its figures;
-* :mod:`~coprod_sim.validation.command`: ``coprod validate``.
+* :mod:`~coprod_sim.validation.study`: runs the specs in ``specs/``, shipped with the package;
+* :mod:`~coprod_sim.validation.report`: writes the report (``docs/validation.md``) and its
+  figures.
+
+The command, ``coprod validate``, is :mod:`coprod_sim.cli.validate`; nothing here imports it.
 """

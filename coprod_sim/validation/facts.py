@@ -1,6 +1,6 @@
 """The nine stylized facts of DOMAIN.md and the CaReQIC case, as checks on sweep results.
 
-Each :class:`Fact` names two experiment specs in ``experiments/validation/``:
+Each :class:`Fact` names two experiment specs in ``coprod_sim/validation/specs/``:
 the one that shows it (replications, confidence intervals) and the sweep that
 looks for where it fails. Its ``checks`` turn the first sweep's results into
 directional claims with paired 95% intervals; its ``regions`` apply the

@@ -245,8 +245,16 @@ def _description(spec: Path) -> str:
 
 
 def _link(target: Path, base: Path) -> str:
-    """A Markdown link to ``target``, relative to the report's folder ``base``."""
-    relative = Path(os.path.relpath(target.resolve(), base.resolve())).as_posix()
+    """A Markdown link to ``target``, relative to the report's folder ``base``.
+
+    The default specs are the package's own (``coprod_sim/validation/specs/``): from the
+    source tree's ``docs/`` that is ``../coprod_sim/validation/specs/…``; from an installed
+    package, a path into its site-packages.
+    """
+    try:
+        relative = Path(os.path.relpath(target.resolve(), base.resolve())).as_posix()
+    except ValueError:  # on another drive (Windows): no relative path, so an absolute one
+        relative = target.resolve().as_uri()
     return f"[`{target.name}`](<{relative}>)"
 
 

@@ -1,9 +1,10 @@
 """The validation study: run every spec, the reductions, and evaluate every check.
 
-:func:`run_study` runs (or resumes) the sweeps of ``experiments/validation/``
-into ``out/<spec name>/`` through the experiment layer, computes the canonical
-reductions, and evaluates each fact's checks and failure regions. Nothing is
-typed in: every number in :class:`Study` is computed from those results.
+:func:`run_study` runs (or resumes) the sweeps of :data:`SPECS` (the specs shipped in
+the package, ``coprod_sim/validation/specs/``) into ``out/<spec name>/`` through the
+experiment layer, computes the canonical reductions, and evaluates each fact's checks
+and failure regions. Nothing is typed in: every number in :class:`Study` is computed
+from those results.
 
 ``quick=True`` is the CI subset: the reductions at reduced size and each fact's
 main spec at :data:`QUICK_REPLICATIONS` replications; the region sweeps are
@@ -27,7 +28,8 @@ from coprod_sim.validation.facts import FACTS, Fact, StudyData
 from coprod_sim.validation.reductions import Reduction, run_reductions
 
 QUICK_REPLICATIONS = 8
-SPECS = Path("experiments/validation")
+# Inside the package, so that an installed ``coprod validate`` finds them from any folder.
+SPECS = Path(__file__).parent / "specs"
 
 
 class StudyError(RuntimeError):
@@ -77,13 +79,13 @@ def load_study(specs: Path, quick: bool) -> dict[str, Experiment]:
     if not specs.is_dir():
         raise StudyInputError(
             f"specs = {specs}: not a folder; expected the folder of the study's specs, "
-            f"{', '.join(f'{n}.toml' for n in spec_names(quick)[:2])}, … (experiments/validation)"
+            f"{', '.join(f'{n}.toml' for n in spec_names(quick)[:2])}, … (as in {SPECS})"
         )
     missing = [n for n in spec_names(quick) if not (specs / f"{n}.toml").is_file()]
     if missing:
         raise StudyInputError(
             f"specs = {specs}: no {', '.join(f'{n}.toml' for n in missing)} there; the study "
-            "needs one spec per fact and region sweep (see experiments/validation)"
+            f"needs one spec per fact and region sweep (see {SPECS})"
         )
     experiments = {}
     for name in spec_names(quick):

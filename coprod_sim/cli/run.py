@@ -1,64 +1,24 @@
-"""The ``coprod`` command line.
+"""``coprod run``: run one scenario, print a summary and write its results.
 
-``coprod scenarios``  lists the presets.
-``coprod run``        runs a scenario, prints a summary and writes its results.
-``coprod sweep``, ``compare``, ``sensitivity``, ``report``: experiments, defined in
-:mod:`coprod_sim.experiments.commands`.
-``coprod validate``   regenerates the validation study and ``docs/validation.md``
-(:mod:`coprod_sim.validation.command`).
-
-Bad input (an unknown preset, a bad TOML file, a bad ``--set``, an output
-folder that holds earlier results) exits with code 2, prints what is wrong
-without a traceback and writes nothing.
+Bad input (an unknown preset, a bad TOML file, a bad ``--set``, an output folder that
+holds earlier results) exits with code 2, prints what is wrong without a traceback and
+writes nothing; a failed write exits with code 1.
 """
 
 from __future__ import annotations
 
-import re
-import sys
 import time
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import track
 from rich.table import Table
 
+from coprod_sim.cli.common import err_console, fail, out_console, slug
 from coprod_sim.errors import ScenarioError
 
-app = typer.Typer(
-    name="coprod",
-    help="Simulate coproduction in health-care improvement collaboratives.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-out_console = Console()
-err_console = Console(stderr=True)
 
-EXIT_BAD_INPUT = 2
-
-
-def _fail(error: ScenarioError) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {error.render()}", highlight=False, soft_wrap=True)
-    return typer.Exit(EXIT_BAD_INPUT)
-
-
-@app.command()
-def scenarios() -> None:
-    """List the preset scenarios, one line each."""
-    from coprod_sim.scenario import preset_names, preset_summary
-
-    table = Table(show_header=True, header_style="bold", box=None)
-    table.add_column("preset")
-    table.add_column("what it is")
-    for name in preset_names():
-        table.add_row(name, preset_summary(name))
-    out_console.print(table)
-
-
-@app.command()
 def run(
     scenario: Annotated[
         str, typer.Option("--scenario", "-s", help="A preset name or a TOML file.")
@@ -89,10 +49,10 @@ def run(
 
     try:
         resolved = load_scenario(scenario, overrides or [])
-        out = out or Path("results") / f"{_slug(resolved.name)}-seed{seed}"
+        out = out or Path("results") / f"{slug(resolved.name)}-seed{seed}"
         check_out_dir(out, overwrite)
     except ScenarioError as error:
-        raise _fail(error) from None
+        raise fail(error) from None
 
     started = time.perf_counter()
     model = CoproductionModel.from_scenario(resolved, rng=seed)
@@ -105,17 +65,12 @@ def run(
     try:
         write_results(model, out, seed, overwrite=overwrite)
     except ScenarioError as error:  # the folder changed while the model ran
-        raise _fail(error) from None
+        raise fail(error) from None
     except OSError as error:  # e.g. a full disk: nothing was left half-written
         err_console.print(f"[bold red]error:[/] could not write results to {out}: {error}")
         raise typer.Exit(1) from None
     _print_summary(model, seed, elapsed)
     out_console.print(f"results written to [bold]{out}[/]")
-
-
-def _slug(name: str) -> str:
-    """A folder name from a scenario name: 'small teams (v2)' -> 'small-teams-v2'."""
-    return re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-.") or "scenario"
 
 
 def _print_summary(model, seed: int, elapsed: float) -> None:
@@ -166,21 +121,3 @@ def _print_summary(model, seed: int, elapsed: float) -> None:
             f"{start.loc[name, 'provider_stigma']:.2f} → {end.loc[name, 'provider_stigma']:.2f}",
         )
     out_console.print(per_group)
-
-
-# The experiment commands register themselves on ``app``.
-from coprod_sim.experiments import commands as _experiment_commands  # noqa: E402, F401
-from coprod_sim.validation import command as _validation_command  # noqa: E402, F401
-
-
-def main() -> None:
-    """Entry point of the ``coprod`` script."""
-    try:
-        app()
-    except KeyboardInterrupt:
-        err_console.print("interrupted; nothing was written")
-        sys.exit(130)
-
-
-if __name__ == "__main__":
-    main()

@@ -1,5 +1,12 @@
 """``coprod validate``: regenerate the validation study, its data, figures and report.
 
+The study's specs ship inside the package (``coprod_sim/validation/specs/``), so an
+installed ``coprod validate`` works from any folder; ``--specs DIR`` runs others. The
+report goes to ``docs/validation.md`` when the command runs in the project's source tree
+(the current folder holds a ``pyproject.toml`` naming coprod-sim: that report is kept
+under version control), and to ``OUT/validation.md`` anywhere else and always with
+``--quick`` (the quick subset never replaces the full study's report).
+
 Exit codes: 0 the report is written (whatever its verdicts: a check that does not
 hold is a finding, not an error); 1 a sweep did not finish, or its results or the
 report could not be read or written (finished runs are kept and a re-run resumes);
@@ -9,37 +16,46 @@ written).
 
 from __future__ import annotations
 
+import re
 import shlex
 import sys
 import time
+import tomllib
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from coprod_sim.cli import EXIT_BAD_INPUT, _fail, app, err_console, out_console
+from coprod_sim.cli.common import EXIT_BAD_INPUT, err_console, fail, out_console
 from coprod_sim.errors import ScenarioError
 
+PROJECT = "coprod-sim"  # the distribution name in pyproject.toml
 
-@app.command()
+
+# "\\[" keeps Rich from reading "[default: ...]" as markup and dropping it from the help.
 def validate(
     out: Annotated[
         Path | None,
         typer.Option(
-            help="Results folder [default: results/validation, or "
+            help="Results folder \\[default: results/validation, or "
             "results/validation-quick with --quick]; re-run to resume."
         ),
     ] = None,
     report: Annotated[
         Path | None,
         typer.Option(
-            help="The report to write (.md), its figures in a folder beside it "
-            "[default: docs/validation.md, or OUT/validation.md with --quick]."
+            help="The report to write (.md), its figures in a folder beside it \\[default: "
+            "docs/validation.md in the project's source tree (a folder whose pyproject.toml "
+            "names coprod-sim), else OUT/validation.md; always OUT/validation.md with --quick]."
         ),
     ] = None,
-    specs: Annotated[Path, typer.Option(help="Folder of the study's experiment specs.")] = Path(
-        "experiments/validation"
-    ),
+    specs: Annotated[
+        Path | None,
+        typer.Option(
+            help="Folder of the study's experiment specs \\[default: those shipped in the "
+            "package, coprod_sim/validation/specs]."
+        ),
+    ] = None,
     quick: Annotated[
         bool, typer.Option("--quick", help="The CI subset: fewer replications, no region sweeps.")
     ] = False,
@@ -50,11 +66,11 @@ def validate(
     """Run the validation study (canonical reductions, stylized facts, CaReQIC case) and write
     its report with figures and a verdict for every check."""
     from coprod_sim.validation.report import write_validation_report
-    from coprod_sim.validation.study import StudyError, StudyInputError, run_study
+    from coprod_sim.validation.study import SPECS, StudyError, StudyInputError, run_study
 
     out = out or Path("results/validation-quick" if quick else "results/validation")
-    # The quick subset never replaces the full study's report.
-    report = report or (out / "validation.md" if quick else Path("docs/validation.md"))
+    report = report or default_report(out, quick)
+    specs = specs or SPECS
     if report.suffix != ".md" or report.is_dir():
         err_console.print(
             f"[bold red]error:[/] report = {report}: must be a Markdown file name ending in .md",
@@ -68,7 +84,7 @@ def validate(
             log=out_console.print,
         )  # fmt: skip
     except ScenarioError as error:
-        raise _fail(error) from None
+        raise fail(error) from None
     except StudyInputError as error:
         err_console.print(f"[bold red]error:[/] {error}", soft_wrap=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None
@@ -89,3 +105,24 @@ def validate(
         f"report: [bold]{path}[/] ({', '.join(f'{n} {v}' for v, n in verdicts.items())}); "
         f"{time.perf_counter() - started:.0f} s in all"
     )
+
+
+def default_report(out: Path, quick: bool, here: Path | None = None) -> Path:
+    """The report's path when ``--report`` is not given, run in ``here`` (default: the current
+    folder); the rule is in the module docstring."""
+    here = here or Path()
+    if not quick and in_source_tree(here):
+        return here / "docs" / "validation.md"
+    return out / "validation.md"
+
+
+def in_source_tree(folder: Path) -> bool:
+    """Whether ``folder`` is the project's source tree: its pyproject.toml names coprod-sim."""
+    try:
+        pyproject = tomllib.loads((folder / "pyproject.toml").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return False  # no readable pyproject.toml: some other folder
+    project = pyproject.get("project")
+    name = project.get("name") if isinstance(project, dict) else None
+    # Compared as PyPI normalises names (PEP 503): coprod_sim and Coprod.Sim name it too.
+    return isinstance(name, str) and re.sub(r"[-_.]+", "-", name).lower() == PROJECT

@@ -1,0 +1,55 @@
+"""The ``coprod`` command line.
+
+``coprod scenarios``    lists the presets (:mod:`~coprod_sim.cli.scenarios`).
+``coprod run``          runs a scenario, prints a summary and writes its results
+                        (:mod:`~coprod_sim.cli.run`).
+``coprod sweep``, ``sensitivity``, ``compare``, ``report``: experiments
+                        (:mod:`~coprod_sim.cli.sweep`, ``sensitivity``, ``compare``, ``report``).
+``coprod validate``     regenerates the validation study and its report
+                        (:mod:`~coprod_sim.cli.validate`).
+
+Each command is a plain function in its own module, registered on :data:`app` here and
+nowhere else; what they share (consoles, exit codes, option types) is in
+:mod:`~coprod_sim.cli.common`. The library never imports this package.
+
+Bad input exits with code 2, prints what is wrong without a traceback and writes nothing;
+Ctrl-C exits with code 130.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+# The modules, not their functions, are bound here, so that ``coprod_sim.cli.run`` stays
+# the module (a function of the same name would shadow it).
+from coprod_sim.cli import compare, report, run, scenarios, sensitivity, sweep, validate
+from coprod_sim.cli.common import EXIT_INTERRUPTED, err_console
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="coprod",
+    help="Simulate coproduction in health-care improvement collaboratives.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+# In this order in ``coprod --help``.
+app.command()(scenarios.scenarios)
+app.command()(run.run)
+app.command()(sweep.sweep)
+app.command()(sensitivity.sensitivity)
+app.command()(compare.compare)
+app.command()(report.report)
+app.command()(validate.validate)
+
+
+def main() -> None:
+    """Entry point of the ``coprod`` script."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        err_console.print("interrupted; nothing was written")
+        sys.exit(EXIT_INTERRUPTED)
