@@ -54,7 +54,7 @@ def _clear(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float, bool]:
     """Mean difference b − a with its paired 95% interval, and whether 0 lies outside it."""
     diff = paired_difference(a, b)
     mean, low, high = float(diff.mean), float(diff.low), float(diff.high)
-    return mean, low, high, bool(np.isfinite(low) and (low > 0 or high < 0))
+    return mean, low, high, diff.side().clear
 
 
 def _moved(change: float) -> str:

@@ -21,7 +21,14 @@ import pandas as pd
 
 from app.state import OUTCOMES, Outcome
 from coprod_sim import CoproductionModel, Scenario
-from coprod_sim.experiments import Interval, mean_interval, paired_difference, replication_seed
+from coprod_sim.experiments import (
+    Interval,
+    Side,
+    mean_interval,
+    paired_difference,
+    replication_seed,
+    side,
+)
 
 Progress = Callable[[float], None]
 
@@ -120,12 +127,13 @@ def verdict(result: PairResult, outcome: Outcome) -> str:
         f"{name_b} − {name_a} = {mean:+.{d}f}, 95% interval {low:+.{d}f} to {high:+.{d}f} "
         f"over {diff.n} paired replications"
     )
-    if not np.isfinite(low) or (low <= 0 <= high):
+    where = side(low, high)
+    if not where.clear:
         return (
             f"{outcome.label}: no clear difference ({numbers}; the interval includes 0, so "
             f"either design could be ahead)."
         )
-    better = name_b if (mean > 0) == (outcome.better == "higher") else name_a
+    better = name_b if (where is Side.ABOVE) == (outcome.better == "higher") else name_a
     return (
         f"{outcome.label}: {better} did better ({numbers}; the whole interval is on one side "
         f"of 0, so the direction is clear)."

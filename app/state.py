@@ -33,6 +33,7 @@ from coprod_sim import (
     Scenario,
     ScenarioError,
     load_scenario,
+    provenance,
     scenario_from_text,
 )
 from coprod_sim.mechanisms.power import LADDER, rung_name
@@ -179,14 +180,14 @@ def results_csv(model: CoproductionModel) -> bytes:
 
 
 def results_parquet(model: CoproductionModel, seed: int) -> bytes:
-    """The collaborative's weekly series as Parquet, with the run's scenario and seed in
-    the file's metadata (key ``coprod_sim``), as ``coprod run`` writes them."""
+    """The collaborative's weekly series as Parquet, with the run's provenance in the
+    file's metadata (key ``coprod_sim``), as ``coprod run`` writes it, and the scenario's
+    whole TOML (``scenario_toml``), since no scenario file goes with the download."""
     frame = model.outputs.collaborative()
     table = pa.Table.from_pandas(frame, preserve_index=False)
+    # No command: the app's own command line says nothing about how this run was made.
     meta = {
-        "scenario": model.parameters.name,
-        "seed": seed,
-        "steps": int(model.steps),
+        **provenance.run_record(model, seed, int(model.steps), command=None),
         "scenario_toml": model.parameters.to_toml(),
     }
     table = table.replace_schema_metadata(

@@ -11,8 +11,8 @@ A results folder holds:
 ``outcomes.png``
     the main outcomes;
 ``run.json``
-    provenance: package and library versions, seed, steps, the scenario's
-    SHA-256, the command, the time.
+    provenance (:mod:`coprod_sim.provenance`): package and library versions, seed,
+    steps, the scenario's SHA-256, the command, the time.
 
 The folder is written in full to a temporary sibling and then renamed into
 place, so an interrupted or failed write never leaves a half-written folder,
@@ -21,15 +21,10 @@ and an existing folder is replaced only when asked to.
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
 import json
 import os
-import platform
 import shutil
-import sys
 import tempfile
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +34,7 @@ import pyarrow.parquet as pq
 from coprod_sim.errors import Problem, ScenarioError
 from coprod_sim.figures import save_outcomes_figure
 from coprod_sim.model import CoproductionModel
+from coprod_sim.provenance import command_line, run_record
 
 FRAMES = ("collaborative", "sites", "groups", "site_groups")
 RESULT_FILES = (
@@ -50,25 +46,8 @@ RESULT_FILES = (
 
 
 def provenance(model: CoproductionModel, seed: int | None, steps: int) -> dict[str, Any]:
-    """Everything needed to cite and reproduce a run."""
-    toml_text = model.parameters.to_toml()
-    return {
-        "package": "coprod_sim",
-        "version": version("coprod-sim"),
-        "scenario": model.parameters.name,
-        "scenario_sha256": hashlib.sha256(toml_text.encode()).hexdigest(),
-        "seed": seed,
-        "steps": steps,
-        "sites": len(model.sites),
-        "patients": model.patients.n,
-        "providers": model.providers.n,
-        "mesa": version("mesa"),
-        "numpy": version("numpy"),
-        "networkx": version("networkx"),
-        "python": platform.python_version(),
-        "command": " ".join(sys.argv),
-        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-    }
+    """Everything needed to cite and reproduce a run, with this process's command line."""
+    return run_record(model, seed, steps, command_line())
 
 
 def check_out_dir(out: Path, overwrite: bool) -> None:

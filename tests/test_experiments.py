@@ -9,15 +9,25 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from coprod_sim import load_scenario
+from coprod_sim import load_scenario, provenance
 from coprod_sim.errors import SpecError
-from coprod_sim.experiments import analysis, mean_interval, paired_difference, replication_seed
-from coprod_sim.experiments.engine import run_experiment
+from coprod_sim.experiments import (
+    Interval,
+    Side,
+    analysis,
+    mean_interval,
+    paired_difference,
+    replication_seed,
+    side,
+)
+from coprod_sim.experiments.engine import manifest, run_experiment
 from coprod_sim.experiments.report import write_report
 from coprod_sim.experiments.spec import load_experiment, parse_spec, resolve
+from coprod_sim.experiments.store import ResultsFolder, rows_to_table
 from coprod_sim.model import CoproductionModel
 from tests.experiment_helpers import SPEC, results, write_spec
 
@@ -156,6 +166,70 @@ def test_pairing_narrows_the_interval_of_correlated_outcomes() -> None:
 
 
 # --- the engine ---------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("low", "high", "where"),
+    [
+        (0.1, 0.5, Side.ABOVE),
+        (-0.5, -0.1, Side.BELOW),
+        (-0.1, 0.5, Side.ACROSS),
+        (0.0, 0.5, Side.ACROSS),  # a bound on the reference does not exclude it
+        (-0.5, 0.0, Side.ACROSS),
+        (float("nan"), float("nan"), Side.UNKNOWN),
+    ],
+)
+def test_an_interval_s_side_of_zero_decides_every_verdict(low, high, where) -> None:
+    assert side(low, high) is where
+    assert Interval(np.float64(0.2), np.float64(low), np.float64(high), 3).side() is where
+    assert where.clear == (where in (Side.ABOVE, Side.BELOW))
+    words = {
+        Side.ABOVE: "higher (95% interval above 0)",
+        Side.BELOW: "lower (95% interval below 0)",
+        Side.ACROSS: "no clear difference",
+        Side.UNKNOWN: "unknown (one replication)",
+    }
+    assert analysis.verdict(low, high) == words[where]
+    assert side(low, high, reference=-1.0) in (Side.ABOVE, Side.ACROSS, Side.UNKNOWN)
+
+
+def test_rows_take_the_manifest_s_types_and_mixed_columns_become_text() -> None:
+    rows = [
+        {"run_id": "p0-r0", "power_sharing": 3, "mixed": "none", "value": 1},
+        {"run_id": "p1-r0", "power_sharing": 7, "mixed": 10, "value": 0.5, "extra": 1},
+        {"run_id": "p2-r0", "mixed": None},
+    ]
+    table = rows_to_table(rows, {"power_sharing": pa.float64()})
+    assert table.column_names == ["run_id", "power_sharing", "mixed", "value"]
+    assert [str(t) for t in table.schema.types] == ["string", "double", "string", "double"]
+    assert table.column("power_sharing").to_pylist() == [3.0, 7.0, None]
+    assert table.column("mixed").to_pylist() == ["none", "10", None]
+
+
+def test_a_second_sweep_on_a_folder_in_use_is_refused(tmp_path: Path) -> None:
+    experiment = load_experiment(write_spec(tmp_path / "spec", replications=1, steps=5))
+    out = tmp_path / "out"
+    run_experiment(experiment, out, executor="sequential")
+    header = json.loads((out / "experiment.json").read_text())
+    held = ResultsFolder.open(out, header, manifest(experiment), experiment.spec.to_toml())
+    with held, pytest.raises(SpecError, match="another sweep is writing to this folder now"):
+        run_experiment(experiment, out, executor="sequential")
+    # Released on closing: the folder can be resumed (here, nothing is left to run).
+    assert run_experiment(experiment, out, executor="sequential").already_done == 4
+
+
+def test_a_run_record_keeps_every_field_earlier_versions_wrote() -> None:
+    model = CoproductionModel.from_scenario(load_scenario("careqic"), rng=1)
+    record = provenance.run_record(model, 1, 0, command="coprod run")
+    earlier = {
+        "package", "version", "scenario", "scenario_sha256", "seed", "steps", "sites",
+        "patients", "providers", "mesa", "numpy", "networkx", "python", "command", "created",
+    }  # fmt: skip
+    assert earlier <= set(record)
+    assert record["scenario_sha256"] == provenance.sha256(model.parameters.to_toml())
+    assert record["mesa"] == record["libraries"]["mesa"] and record["command"] == "coprod run"
+    # The validation report's one line of environment, in its order.
+    assert list(provenance.environment()) == ["coprod_sim", "python", "mesa", "numpy", "machine"]
+
+
 def test_a_sweep_stores_every_planned_run_once_with_its_provenance(tmp_path: Path) -> None:
     experiment = load_experiment(write_spec(tmp_path / "spec"))
     summary = run_experiment(experiment, tmp_path / "out", executor="sequential")
@@ -365,6 +439,8 @@ def test_the_header_records_provenance(tmp_path: Path) -> None:
     )
     header = json.loads((tmp_path / "out" / "experiment.json").read_text())
     for key in ("fingerprint", "version", "created", "python", "command", "spec"):
+        assert header[key], key
+    for key in ("package", "platform", "machine"):
         assert header[key], key
     assert header["runs"] == 12 and header["factors"] == ["power_sharing", "inclusion"]
     assert header["spec"]["factors"]["power_sharing"] == [3, 7]

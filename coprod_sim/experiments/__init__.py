@@ -7,6 +7,6 @@ public API), in the split EMA Workbench and SALib use: what to run (``spec``,
 """
 
 from coprod_sim.experiments.seeds import replication_seed
-from coprod_sim.experiments.stats import Interval, mean_interval, paired_difference
+from coprod_sim.experiments.stats import Interval, Side, mean_interval, paired_difference, side
 
-__all__ = ["Interval", "mean_interval", "paired_difference", "replication_seed"]
+__all__ = ["Interval", "Side", "mean_interval", "paired_difference", "replication_seed", "side"]

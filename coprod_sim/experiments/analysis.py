@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from coprod_sim.errors import Problem, SpecError
-from coprod_sim.experiments.stats import mean_interval, paired_difference
+from coprod_sim.experiments.stats import Side, mean_interval, paired_difference, side
 from coprod_sim.experiments.store import (
     DESIGN_FILE,
     ERRORS,
@@ -138,15 +138,17 @@ def paired_differences(
     return pd.DataFrame(rows)
 
 
+VERDICTS = {
+    Side.UNKNOWN: "unknown (one replication)",
+    Side.ABOVE: "higher (95% interval above 0)",
+    Side.BELOW: "lower (95% interval below 0)",
+    Side.ACROSS: "no clear difference",
+}
+
+
 def verdict(low: float, high: float) -> str:
     """Plain words for a difference's 95% interval."""
-    if np.isnan(low) or np.isnan(high):
-        return "unknown (one replication)"
-    if low > 0:
-        return "higher (95% interval above 0)"
-    if high < 0:
-        return "lower (95% interval below 0)"
-    return "no clear difference"
+    return VERDICTS[side(low, high)]
 
 
 def sensitivity(out: str | Path, seed: int = 0) -> pd.DataFrame:

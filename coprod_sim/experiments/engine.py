@@ -31,7 +31,16 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pyarrow as pa
-from tqdm import tqdm
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 from coprod_sim import __version__
 from coprod_sim.errors import Problem, SpecError
@@ -210,13 +219,7 @@ def run_experiment(
             if summary.missing == 0:
                 return summary
             started = time.perf_counter()
-            bar = tqdm(
-                total=experiment.n_runs,
-                initial=len(done),
-                unit="run",
-                disable=not progress,
-                dynamic_ncols=True,
-            )
+            bar = _ProgressBar(experiment.n_runs, len(done), enabled=progress)
             # Small sweeps write often (a kill loses little); large ones in parts of 50.
             every = flush_runs or min(50, max(1, summary.missing // 20))
             writer = _Writer(folder, every, flush_seconds)
@@ -245,7 +248,7 @@ def _drive(
     retries: int,
     writer: _Writer,
     summary: SweepSummary,
-    bar: tqdm,
+    bar: _ProgressBar,
 ) -> None:
     """Keep ``slots`` runs in flight; record each as it finishes, retrying failures."""
     pending: dict[Future, tuple[RunTask, int]] = {}  # future -> (task, attempt)
@@ -273,8 +276,7 @@ def _drive(
                     submit(task, attempt + 1)
                     continue
                 summary.failed += 1
-            bar.update(1)
-            bar.set_postfix(done=summary.done, failed=summary.failed, refresh=False)
+            bar.advance(summary.failed)
 
     try:
         for task in todo:
@@ -286,6 +288,33 @@ def _drive(
     finally:
         for future in pending:
             future.cancel()
+
+
+class _ProgressBar:
+    """Runs done of those planned, and how many failed, drawn on stderr (the CLI's own
+    library, rich); draws nothing unless ``enabled``."""
+
+    def __init__(self, total: int, done: int, *, enabled: bool) -> None:
+        self._progress = Progress(
+            TextColumn("runs"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TaskProgressColumn(),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            TextColumn("{task.fields[failed]} failed"),
+            console=Console(stderr=True),  # stdout is for the results the CLI prints
+            disable=not enabled,
+        )
+        self._task = self._progress.add_task("runs", total=total, completed=done, failed=0)
+        self._progress.start()
+
+    def advance(self, failed: int) -> None:
+        """One more run finished (done or failed for good); ``failed`` so far."""
+        self._progress.update(self._task, advance=1, failed=failed)
+
+    def close(self) -> None:
+        self._progress.stop()
 
 
 class _Writer:

@@ -6,33 +6,39 @@ SVG in ``figures/``. It shows the provenance, how many runs are done and
 failed, each outcome's mean with its 95% interval per design point, paired
 differences against the first scenario, series over time, and sensitivity
 indices for Sobol and Morris designs.
+
+The page is the Jinja2 template ``templates/report.html.j2``, rendered with
+autoescape on; this module computes what it shows (the tables, as pandas writes
+them, and the figures).
 """
 
 from __future__ import annotations
 
 import base64
-import html
 import io
 from pathlib import Path
 from typing import Any
 
+import jinja2
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pandas as pd
+from markupsafe import Markup
 
 from coprod_sim.experiments import analysis
 
 MAX_LINES = 12  # more design points than this are tabled, not drawn line by line
-STYLE = """
-body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 72em; color: #222; }
-h1 { font-size: 1.6em; } h2 { font-size: 1.25em; margin-top: 2em; }
-table { border-collapse: collapse; font-size: 0.85em; margin: 0.5em 0; }
-th, td { border: 1px solid #ccc; padding: 0.2em 0.5em; text-align: right; }
-th { background: #f3f3f3; } td:first-child, th:first-child { text-align: left; }
-img { max-width: 100%; } .note { color: #555; } code { background: #f6f6f6; }
-"""
+MAX_POINTS = 60  # more design points than this are not tabled: DuckDB is the way in
+TEMPLATE = "report.html.j2"
+_TEMPLATES = jinja2.Environment(
+    loader=jinja2.PackageLoader("coprod_sim.experiments", "templates"),
+    autoescape=True,  # names, descriptions, commands and errors are user text
+    trim_blocks=True,
+    lstrip_blocks=True,
+    undefined=jinja2.StrictUndefined,  # a misspelt name in the template fails, not blanks
+)
 
 
 def write_report(out: str | Path) -> Path:
@@ -44,36 +50,40 @@ def write_report(out: str | Path) -> Path:
     figures = out / "figures"
     figures.mkdir(exist_ok=True)
     outcomes = analysis.outcomes_of(header)
-    parts = [_provenance(header, runs, errors)]
-    if runs.empty:
-        parts.append("<p>No run has completed yet.</p>")
-    else:
-        parts += _summary_section(header, runs, outcomes, figures)
-        parts += _difference_section(header, runs, outcomes, figures)
+    page: dict[str, Any] = {
+        "name": header["name"],
+        "description": header.get("description") or "",
+        "provenance": _provenance(header, runs, errors),
+        "completed": not runs.empty,
+        "summary": None,
+        "differences": None,
+        "series": None,
+        "sensitivity": None,
+        "errors": None,
+    }
+    if not runs.empty:
+        page["summary"] = _summary_section(header, runs, outcomes, figures)
+        page["differences"] = _difference_section(header, runs, outcomes, figures)
         series = analysis.load_series(out)
         if not series.empty:
-            parts += _series_section(header, series, figures)
+            page["series"] = _series_section(header, series, figures)
         if header["design"] in ("sobol", "morris"):
-            parts += _sensitivity_section(out, header, figures)
+            page["sensitivity"] = _sensitivity_section(out, header, figures)
     if not errors.empty:
-        parts.append("<h2>Errors</h2>")
         last = errors.groupby("run_id").tail(1)[["run_id", "attempt", "error"]]
-        parts.append(_table(last.head(50)))
-    page = (
-        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
-        f"<title>{html.escape(header['name'])}</title><style>{STYLE}</style></head>"
-        f"<body>{''.join(parts)}</body></html>"
-    )
+        page["errors"] = _table(last.head(50))
+    text = _TEMPLATES.get_template(TEMPLATE).render(page)
     path = out / "report.html"
     tmp = path.with_suffix(".html.tmp")
-    tmp.write_text(page, encoding="utf-8")
+    tmp.write_text(text, encoding="utf-8")
     tmp.replace(path)
     return path
 
 
-def _provenance(header: dict[str, Any], runs: pd.DataFrame, errors: pd.DataFrame) -> str:
+def _provenance(header: dict[str, Any], runs: pd.DataFrame, errors: pd.DataFrame) -> dict[str, Any]:
+    """The rows of the table under the title: what ran, how much of it, from what."""
     failed = len(set(errors["run_id"]) - set(runs["run_id"])) if not errors.empty else 0
-    items = {
+    return {
         "design": f"{header['design']}, {header['points']} design points × "
         f"{header['replications']} replications",
         "runs": f"{len(runs)} of {header['runs']} done, {failed} failed",
@@ -86,33 +96,27 @@ def _provenance(header: dict[str, Any], runs: pd.DataFrame, errors: pd.DataFrame
         "fingerprint": header["fingerprint"][:16],
         "command": header.get("command") or "",
     }
-    rows = "".join(
-        f"<tr><th>{k}</th><td style='text-align:left'>{html.escape(str(v))}</td></tr>"
-        for k, v in items.items()
-    )
-    description = html.escape(header.get("description") or "")
-    return f"<h1>{html.escape(header['name'])}</h1><p>{description}</p><table>{rows}</table>"
 
 
 def _summary_section(
     header: dict[str, Any], runs: pd.DataFrame, outcomes: list[str], figures: Path
-) -> list[str]:
+) -> dict[str, Any]:
+    """Each outcome's mean and interval per design point: a table (if not too many points)
+    and, for a factorial design, a figure."""
     by = [c for c in analysis.point_columns(header) if c in runs.columns]
     summary = analysis.summarise(runs, outcomes, by)
-    parts = ["<h2>Outcomes: mean and 95% interval over replications</h2>"]
-    if summary["scenario_id"].nunique() <= 60:
+    points = summary["scenario_id"].nunique()
+    section: dict[str, Any] = {"points": points, "table": None, "figure": None}
+    if points <= MAX_POINTS:
         wide = summary.assign(
             cell=[_cell(r.mean, r.low, r.high) for r in summary.itertuples()]
         ).pivot_table(index=by, columns="outcome", values="cell", aggfunc="first")
-        parts.append(_table(wide[outcomes].reset_index()))
-    else:
-        parts.append(
-            f"<p class='note'>{summary['scenario_id'].nunique()} design points: query "
-            "<code>runs/*.parquet</code> with DuckDB for the full table.</p>"
-        )
-    if summary["scenario_id"].nunique() <= 60 and header["design"] == "factorial":
-        parts.append(_img(_outcome_figure(header, summary, outcomes), figures, "outcomes"))
-    return parts
+        section["table"] = _table(wide[outcomes].reset_index())
+        if header["design"] == "factorial":
+            section["figure"] = _img(
+                _outcome_figure(header, summary, outcomes), figures, "outcomes"
+            )
+    return section
 
 
 def _cell(mean: float, low: float, high: float) -> str:
@@ -169,31 +173,27 @@ def _tuple(key: Any) -> tuple:
 
 def _difference_section(
     header: dict[str, Any], runs: pd.DataFrame, outcomes: list[str], figures: Path
-) -> list[str]:
+) -> dict[str, Any] | None:
     """Paired differences against the first design point (common random numbers)."""
     points = list(dict.fromkeys(runs.sort_values("scenario_id")["scenario_id"]))
-    if len(points) < 2 or len(points) > 60 or header["design"] != "factorial":
-        return []
+    if len(points) < 2 or len(points) > MAX_POINTS or header["design"] != "factorial":
+        return None
     names = _point_names(header, runs)
     diffs = analysis.paired_differences(runs, outcomes, points[0])
     diffs["versus"] = diffs["scenario_id"].map(names)
     diffs["verdict"] = [analysis.verdict(r.low, r.high) for r in diffs.itertuples()]
     table = diffs[["versus", "outcome", "difference", "low", "high", "n", "verdict"]]
-    parts = [
-        f"<h2>Paired differences from {html.escape(names[points[0]])}</h2>",
-        "<p class='note'>Replication <i>r</i> of every design point shares its random "
-        "stream, so each difference is taken within a replication; the interval is the "
-        "paired t interval.</p>",
-        _table(table),
-    ]
     fig = _panels(
         outcomes, lambda ax, outcome: _forest(ax, table[table["outcome"] == outcome]), height=
         0.28 * (len(points) - 1) + 1.2, width=4.6,
     )  # fmt: skip
     fig.suptitle(f"Difference from {names[points[0]]}, 95% paired interval", fontsize=11)
     fig.tight_layout(rect=(0, 0, 1, 0.97))
-    parts.append(_img(fig, figures, "differences"))
-    return parts
+    return {
+        "baseline": names[points[0]],
+        "table": _table(table),
+        "figure": _img(fig, figures, "differences"),
+    }
 
 
 def _forest(ax, rows: pd.DataFrame) -> None:
@@ -233,10 +233,11 @@ def _point_names(header: dict[str, Any], runs: pd.DataFrame) -> dict[str, str]:
     return names
 
 
-def _series_section(header: dict[str, Any], series: pd.DataFrame, figures: Path) -> list[str]:
+def _series_section(header: dict[str, Any], series: pd.DataFrame, figures: Path) -> str | None:
+    """The series figure (mean and band per design point), if few enough points to draw."""
     outcomes = analysis.outcomes_of(header, "series")
     if series["scenario_id"].nunique() > MAX_LINES:
-        return []
+        return None
     names = _point_names(header, series)
     summary = analysis.series_summary(series, outcomes, "scenario_id")
 
@@ -249,33 +250,27 @@ def _series_section(header: dict[str, Any], series: pd.DataFrame, figures: Path)
 
     fig = _panels(outcomes, draw, height=3.2, width=4.5)
     _legend_below(fig)
-    return ["<h2>Over time (mean, 95% band)</h2>", _img(fig, figures, "series")]
+    return _img(fig, figures, "series")
 
 
-def _sensitivity_section(out: Path, header: dict[str, Any], figures: Path) -> list[str]:
+def _sensitivity_section(out: Path, header: dict[str, Any], figures: Path) -> dict[str, Any]:
+    """The indices' table and figure, or why there are none."""
     try:
         indices = analysis.sensitivity(out)
     except ValueError as error:
-        return ["<h2>Sensitivity</h2>", f"<p>{html.escape(str(error))}</p>"]
+        return {"error": str(error)}
     sobol = header["design"] == "sobol"
     first, first_conf, second, second_conf = (
         ("S1", "S1_conf", "ST", "ST_conf") if sobol else ("mu_star", "mu_star_conf", "sigma", None)
     )
     valid = indices.dropna(subset=[first]) if first in indices else indices.iloc[0:0]
     outcomes = list(dict.fromkeys(valid["outcome"]))
-    parts = [
-        f"<h2>Sensitivity: {'Sobol indices' if sobol else 'Morris elementary effects'}</h2>",
-        "<p class='note'>"
-        + (
-            "S1: share of the outcome's variance due to the factor alone; ST: including its "
-            "interactions. Intervals are bootstrap 95% confidence."
-            if sobol
-            else "μ*: mean absolute elementary effect (importance); σ: its spread "
-            "(non-linearity or interactions)."
-        )
-        + "</p>",
-        _table(indices),
-    ]
+    section: dict[str, Any] = {
+        "error": None,
+        "sobol": sobol,
+        "table": _table(indices),
+        "figure": None,
+    }
     if outcomes:
         ncols = 3
         nrows = -(-len(outcomes) // ncols)
@@ -292,20 +287,23 @@ def _sensitivity_section(out: Path, header: dict[str, Any], figures: Path) -> li
             ax.axis("off")
         axes.flat[0].legend(fontsize=7)
         fig.tight_layout()
-        parts.append(_img(fig, figures, "sensitivity"))
-    return parts
+        section["figure"] = _img(fig, figures, "sensitivity")
+    return section
 
 
-def _table(frame: pd.DataFrame) -> str:
-    return frame.to_html(index=False, float_format=lambda v: f"{v:.4g}", na_rep="", border=0)
+def _table(frame: pd.DataFrame) -> Markup:
+    """A frame as an HTML table; pandas escapes the cells, so the template takes it as is."""
+    return Markup(
+        frame.to_html(index=False, float_format=lambda v: f"{v:.4g}", na_rep="", border=0)
+    )
 
 
 def _img(fig, figures: Path, name: str) -> str:
-    """Save ``fig`` as PNG and SVG in ``figures/`` and return it as an inline <img>."""
+    """Save ``fig`` as PNG and SVG in ``figures/`` and return the PNG as base64, for the
+    page's inline <img>."""
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=110)
     (figures / f"{name}.png").write_bytes(buffer.getvalue())
     fig.savefig(figures / f"{name}.svg")
     plt.close(fig)
-    data = base64.b64encode(buffer.getvalue()).decode()
-    return f"<img alt='{name}' src='data:image/png;base64,{data}'>"
+    return base64.b64encode(buffer.getvalue()).decode()

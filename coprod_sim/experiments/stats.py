@@ -6,10 +6,16 @@ run with common random numbers, replication ``r`` of each shares its random
 stream, so the interval is taken on the per-replication differences
 ``b_r - a_r`` (a paired t interval), which is narrower than the unpaired one
 whenever the two scenarios' outcomes are positively correlated.
+
+Whether an interval lies wholly above or below a reference value (zero, for a
+difference) is decided in one place, :func:`side`, which the analysis tables,
+the validation checks and the app's sentences all use for their verdicts.
 """
 
 from __future__ import annotations
 
+import enum
+import math
 from typing import NamedTuple
 
 import numpy as np
@@ -24,6 +30,43 @@ class Interval(NamedTuple):
     low: NDArray[np.float64]
     high: NDArray[np.float64]
     n: int
+
+    def side(self, reference: float = 0.0) -> Side:
+        """Where this (scalar) interval lies with respect to ``reference``; see :func:`side`."""
+        return side(self.low, self.high, reference)
+
+
+class Side(enum.Enum):
+    """Where an interval lies with respect to a reference value.
+
+    The values are the words the validation checks use for a claimed direction.
+    """
+
+    ABOVE = "above"  # the whole interval is above the reference
+    BELOW = "below"  # the whole interval is below it
+    ACROSS = "across"  # the interval contains the reference
+    UNKNOWN = "unknown"  # no interval (one replication: NaN bounds)
+
+    @property
+    def clear(self) -> bool:
+        """Whether the interval excludes the reference, on either side."""
+        return self in (Side.ABOVE, Side.BELOW)
+
+
+def side(low: float, high: float, reference: float = 0.0) -> Side:
+    """Where the interval ``[low, high]`` lies with respect to ``reference``.
+
+    A bound equal to the reference counts as containing it (strict inequalities), and
+    a NaN bound (one replication) gives :attr:`Side.UNKNOWN`.
+    """
+    low, high = float(low), float(high)
+    if math.isnan(low) or math.isnan(high):
+        return Side.UNKNOWN
+    if low > reference:
+        return Side.ABOVE
+    if high < reference:
+        return Side.BELOW
+    return Side.ACROSS
 
 
 def mean_interval(samples: ArrayLike, level: float = 0.95) -> Interval:

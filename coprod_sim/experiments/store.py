@@ -25,28 +25,26 @@ series part before its runs part, so a run counts as done only once its row is
 in a complete runs part. On opening an existing folder, leftover ``*.tmp`` files
 (a writer killed mid-write) are deleted, and unreadable parts and series parts
 without their runs part are moved to ``quarantine/``: their runs are run again,
-never counted twice. A lock file keeps two sweeps from writing one folder.
+never counted twice. A lock file (``.lock``, held through :mod:`filelock`) keeps two
+sweeps from writing one folder.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import fcntl
 import json
 import os
-import platform
 import re
 import shutil
-import sys
 from dataclasses import dataclass, field
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.dataset as ds
 import pyarrow.parquet as pq
+from filelock import FileLock, Timeout
 
-from coprod_sim import __version__
+from coprod_sim import provenance
 from coprod_sim.errors import Problem, SpecError
 
 EXPERIMENT_FILE = "experiment.json"
@@ -58,7 +56,7 @@ SCENARIOS = "scenarios"
 RUNS, SERIES, ERRORS, QUARANTINE = "runs", "series", "errors", "quarantine"
 _OWN_FILES = {EXPERIMENT_FILE, SPEC_FILE, MANIFEST_FILE, DESIGN_FILE, LOCK_FILE, SCENARIOS}
 #: Libraries whose versions a results folder records beside the package's own.
-LIBRARIES = ("mesa", "numpy", "networkx", "scipy", "pandas", "pyarrow", "SALib")
+LIBRARIES = provenance.LIBRARIES
 
 
 @dataclass
@@ -72,7 +70,7 @@ class Housekeeping:
 class ResultsFolder:
     """An open, locked results folder. Use :meth:`open` and close it when done."""
 
-    def __init__(self, path: Path, header: dict[str, Any], lock: int) -> None:
+    def __init__(self, path: Path, header: dict[str, Any], lock: FileLock) -> None:
         self.path = path
         self.header = header
         self._lock = lock
@@ -105,11 +103,12 @@ class ResultsFolder:
         """
         check_folder(path, header)
         path.mkdir(parents=True, exist_ok=True)
-        lock = os.open(path / LOCK_FILE, os.O_CREAT | os.O_RDWR, 0o644)
+        # An OS lock (flock on POSIX, msvcrt on Windows), which the system releases when the
+        # process dies: a killed sweep never leaves its folder locked.
+        lock = FileLock(path / LOCK_FILE, blocking=False, thread_local=False)
         try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(lock)
+            lock.acquire()
+        except Timeout:
             raise SpecError(
                 [Problem("--out", str(path), "another sweep is writing to this folder now")]
             ) from None
@@ -132,10 +131,8 @@ class ResultsFolder:
         return folder
 
     def close(self) -> None:
-        if self._lock >= 0:
-            fcntl.flock(self._lock, fcntl.LOCK_UN)
-            os.close(self._lock)
-            self._lock = -1
+        """Release the folder's lock (closing twice is harmless)."""
+        self._lock.release()
 
     def __enter__(self) -> ResultsFolder:
         return self
@@ -265,19 +262,15 @@ def _differences(old: dict[str, Any], new: dict[str, Any]) -> str:
 
 
 def header_for(experiment: Any, command: str | None = None) -> dict[str, Any]:
-    """The provenance header of a new results folder."""
+    """The provenance header of a new results folder: :func:`coprod_sim.provenance.common`
+    and what the experiment is."""
     spec = experiment.spec
     return {
         "name": spec.name,
         "description": spec.description,
         "fingerprint": experiment.fingerprint(),
-        "version": __version__,
-        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        **provenance.common(command, LIBRARIES),
         "source": experiment.source,
-        "command": command,
-        "python": sys.version.split()[0],
-        "libraries": {name: version(name) for name in LIBRARIES},
-        "platform": platform.platform(),
         "design": spec.design.kind,
         "factors": list(spec.factors),
         "scenarios": list(experiment.bases),
@@ -292,20 +285,35 @@ def header_for(experiment: Any, command: str | None = None) -> dict[str, Any]:
 def rows_to_table(
     rows: list[dict[str, Any]], types: dict[str, pa.DataType] | None = None
 ) -> pa.Table:
-    """A table from row dicts; columns named in ``types`` take that type, and a column of
-    mixed types (e.g. none and 10) is kept as text."""
-    columns: dict[str, list[Any]] = {key: [] for key in rows[0]}
-    for row in rows:
-        for key in columns:
-            columns[key].append(row.get(key))
-    arrays = {}
-    for key, values in columns.items():
-        wanted = (types or {}).get(key)
-        try:
-            arrays[key] = pa.array(values, type=wanted)
-        except (pa.ArrowInvalid, pa.ArrowTypeError):
-            arrays[key] = pa.array([None if v is None else str(v) for v in values], type=wanted)
-    return pa.table(arrays)
+    """A table from row dicts, with the columns of the first row and :func:`row_schema`'s
+    types; a row without a column holds null there."""
+    schema = row_schema(rows, types)
+    text = [f.name for f in schema if f.type == pa.string()]
+    if text:  # a text column stores any other value as its str(); None stays null
+        rows = [{**row, **{k: _text(row.get(k)) for k in text}} for row in rows]
+    return pa.Table.from_pylist(rows, schema=schema)
+
+
+def row_schema(
+    rows: list[dict[str, Any]], types: dict[str, pa.DataType] | None = None
+) -> pa.Schema:
+    """The schema of the first row's columns: the type ``types`` names (the manifest's, for
+    identifiers and factors), or else the one pyarrow infers from the column's values; a
+    column of mixed types (e.g. "none" and 10) is text."""
+    fields = []
+    for name in rows[0]:
+        wanted = (types or {}).get(name)
+        if wanted is None:
+            try:  # the array itself is built again by from_pylist; this finds its type
+                wanted = pa.array([row.get(name) for row in rows]).type
+            except (pa.ArrowInvalid, pa.ArrowTypeError):
+                wanted = pa.string()
+        fields.append(pa.field(name, wanted))
+    return pa.schema(fields)
+
+
+def _text(value: Any) -> str | None:
+    return value if value is None or isinstance(value, str) else str(value)
 
 
 def _file_name(label: str) -> str:
@@ -314,12 +322,17 @@ def _file_name(label: str) -> str:
 
 
 def read_dataset(path: Path, sub: str) -> pa.Table | None:
-    """All complete parts of ``sub`` (runs, series or errors) as one table, or None."""
+    """All complete parts of ``sub`` (runs, series or errors) as one table, or None.
+
+    The parts are named one by one (a ``*.tmp`` being written is never read), and their
+    schemas unified first, so a column that some parts lack is null there and one whose
+    type differs between parts (written by an earlier version) takes the wider type.
+    """
     parts = sorted((path / sub).glob("part-*.parquet"))
     if not parts:
         return None
-    tables = [pq.read_table(p) for p in parts]
-    return pa.concat_tables(tables, promote_options="permissive")
+    schema = pa.unify_schemas([pq.read_schema(p) for p in parts], promote_options="permissive")
+    return ds.dataset([str(p) for p in parts], schema=schema, format="parquet").to_table()
 
 
 def _part_number(path: Path) -> int:

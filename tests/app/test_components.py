@@ -19,7 +19,7 @@ from app import charts, compare, demos, explore, state, teach
 from app.network import network_spec, site_network
 from app.pairs import run_pair, summary, verdict
 from app.vega import VegaLiteLive
-from coprod_sim import CoproductionModel, Scenario, load_scenario
+from coprod_sim import CoproductionModel, Scenario, load_scenario, provenance
 from coprod_sim.experiments import paired_difference, replication_seed
 from tests.conftest import SMALL_SITES, small_scenario
 
@@ -173,6 +173,10 @@ def test_import_good_toml_with_extends_and_export_round_trip() -> None:
     meta = json.loads(table.schema.metadata[b"coprod_sim"])
     assert meta["seed"] == 42 and meta["steps"] == 1
     assert Scenario.from_toml(meta["scenario_toml"]) == state.scenario.value
+    # The same provenance as `coprod run` writes, from coprod_sim.provenance.
+    assert meta["scenario"] == "small-teams" and meta["package"] == "coprod_sim"
+    assert meta["scenario_sha256"] == provenance.scenario_sha256(state.scenario.value)
+    assert {"version", "python", "libraries", "created", "mesa"} <= set(meta)
     assert table.num_rows == 2
 
 
