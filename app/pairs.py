@@ -92,7 +92,8 @@ def run_pair(
         for d, scenario in enumerate((a, b)):
             if cancelled is not None and cancelled():
                 raise InterruptedError("cancelled")
-            model = CoproductionModel.from_scenario(scenario, rng=seed)
+            # Only the outputs are read: no per-person Mesa agents (the same results).
+            model = CoproductionModel.from_scenario(scenario, rng=seed, with_agents=False)
             model.run_for(weeks)
             frames[d].append(model.outputs.collaborative())
             groups[d].append(model.outputs.groups())

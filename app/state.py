@@ -187,7 +187,7 @@ def results_parquet(model: CoproductionModel, seed: int) -> bytes:
     table = pa.Table.from_pandas(frame, preserve_index=False)
     # No command: the app's own command line says nothing about how this run was made.
     meta = {
-        **provenance.run_record(model, seed, int(model.steps), command=None),
+        **provenance.run_record(model, seed, int(model.week), command=None),
         "scenario_toml": model.parameters.to_toml(),
     }
     table = table.replace_schema_metadata(

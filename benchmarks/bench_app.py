@@ -74,7 +74,7 @@ def bench_server(steps: int) -> tuple[list[float], list[float]]:
             start = time.perf_counter()
             step.click()
             clicks.append((time.perf_counter() - start) * 1000)
-        assert state.model.value is not None and state.model.value.steps == steps + 3
+        assert state.model.value is not None and state.model.value.week == steps + 3
 
     model = CoproductionModel.from_scenario("careqic", rng=42)
     model.run_for(3)

@@ -93,7 +93,7 @@ def write_results(
     out = Path(out)
     check_out_dir(out, overwrite)
     out.parent.mkdir(parents=True, exist_ok=True)
-    meta = provenance(model, seed, model.steps)
+    meta = provenance(model, seed, model.week)
     frames = model.outputs.frames()
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
@@ -108,7 +108,7 @@ def write_results(
             staging / "outcomes.png",
             frames["collaborative"],
             frames["groups"],
-            f"{model.parameters.name} · seed {seed} · {model.steps} weeks · "
+            f"{model.parameters.name} · seed {seed} · {model.week} weeks · "
             f"{len(model.sites)} sites · {model.patients.n:,} patients",
             model.parameters.support_weeks,
         )

@@ -79,7 +79,7 @@ def _print_summary(model, seed: int, elapsed: float) -> None:
     first, last = collab.iloc[0], collab.iloc[-1]
     s = model.parameters
     out_console.print(
-        f"[bold]{s.name}[/] · seed {seed} · {model.steps} weeks · ran in {elapsed:.2f} s"
+        f"[bold]{s.name}[/] · seed {seed} · {model.week} weeks · ran in {elapsed:.2f} s"
     )
     out_console.print(
         f"{len(model.sites)} sites · {model.patients.n:,} patients · "
@@ -88,7 +88,7 @@ def _print_summary(model, seed: int, elapsed: float) -> None:
     table = Table(title="Collaborative", title_justify="left", header_style="bold")
     table.add_column("outcome")
     table.add_column("week 0", justify="right")
-    table.add_column(f"week {model.steps}", justify="right")
+    table.add_column(f"week {model.week}", justify="right")
     rows = [
         ("patients' trust in providers", "patient_trust", "{:.3f}"),
         ("providers' regard for patients", "provider_regard", "{:.3f}"),
@@ -111,7 +111,7 @@ def _print_summary(model, seed: int, elapsed: float) -> None:
     for column in ("group", "retention", "trust", "value", "provider stigma"):
         per_group.add_column(column, justify="left" if column == "group" else "right")
     start = groups[groups["step"] == 0].set_index("group")
-    end = groups[groups["step"] == model.steps].set_index("group")
+    end = groups[groups["step"] == model.week].set_index("group")
     for name in end.index:
         per_group.add_row(
             end.loc[name, "label"],

@@ -115,7 +115,8 @@ def execute(task: RunTask) -> RunResult:
     try:
         scenario = task.base.with_overrides(task.values) if task.values else task.base
         started = time.perf_counter()
-        model = CoproductionModel.from_scenario(scenario, rng=task.ids["seed"])
+        # A sweep reads only the outputs: no per-person Mesa agents (the same results).
+        model = CoproductionModel.from_scenario(scenario, rng=task.ids["seed"], with_agents=False)
         model.run_for(task.steps)
         frame = model.outputs.collaborative()
         seconds = time.perf_counter() - started
