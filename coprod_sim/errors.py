@@ -21,14 +21,16 @@ class Problem:
         return f"{self.field} = {_show(self.value)}: {self.allowed}"
 
 
-class ScenarioError(ValueError):
-    """A scenario (or an override of one) that cannot be run.
+class InputError(ValueError):
+    """Input that cannot be used: a scenario, a spec, a results folder, an executor.
 
-    ``problems`` lists every problem found, not just the first, so that a user
-    can mend a file in one pass.
+    ``problems`` lists every problem found, not just the first, so that a user can
+    mend a file in one pass; ``source`` names where the input came from (a file,
+    ``overrides``). The subclasses differ only in what they name in the message
+    (``kind``): catch ``InputError`` to refuse any bad input.
     """
 
-    kind = "scenario"
+    kind = "input"
 
     def __init__(self, problems: Sequence[Problem], source: str | None = None) -> None:
         self.problems = list(problems)
@@ -40,6 +42,38 @@ class ScenarioError(ValueError):
         lines = [f"{head}: {len(self.problems)} problem(s)"]
         lines += [f"  - {p}" for p in self.problems]
         return "\n".join(lines)
+
+
+class ScenarioError(InputError):
+    """A scenario (or an override of one) that cannot be run."""
+
+    kind = "scenario"
+
+
+class SpecError(InputError):
+    """An experiment spec that cannot be run (its factors, design, outcomes)."""
+
+    kind = "experiment"
+
+
+class DesignError(InputError):
+    """An experiment design that cannot be built (reported as part of its spec)."""
+
+    kind = "design"
+
+
+class FolderError(InputError):
+    """A results folder that must not or cannot be written: it holds something else,
+    another sweep is writing to it, or it cannot be created."""
+
+    kind = "results folder"
+
+
+class ExecutorError(InputError):
+    """An executor that cannot be used: an unknown kind, or a Dask address that is
+    malformed or where no scheduler answers."""
+
+    kind = "executor"
 
 
 def _show(value: object) -> str:
@@ -62,8 +96,8 @@ def from_validation_error(
     error: ValidationError,
     model_fields: dict[str, Sequence[str]],
     source: str | None = None,
-    error_class: type[ScenarioError] | None = None,
-) -> ScenarioError:
+    error_class: type[InputError] | None = None,
+) -> InputError:
     """Turn pydantic's errors into :class:`Problem`s a domain reader can act on.
 
     ``model_fields`` maps the name of each nested table (``""`` for the top
@@ -93,9 +127,3 @@ def from_validation_error(
         message = message.replace("Input should be", "must be")
         problems.append(Problem(field_path(loc), value, message))
     return (error_class or ScenarioError)(problems, source)
-
-
-class SpecError(ScenarioError):
-    """An experiment spec, or a results folder, that cannot be run; see :class:`ScenarioError`."""
-
-    kind = "experiment"

@@ -31,7 +31,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from coprod_sim.errors import Problem, ScenarioError
+from coprod_sim.errors import FolderError, Problem
 from coprod_sim.figures import save_outcomes_figure
 from coprod_sim.model import CoproductionModel
 from coprod_sim.provenance import command_line, run_record
@@ -57,8 +57,8 @@ def check_out_dir(out: Path, overwrite: bool) -> None:
     else is never deleted.
     """
 
-    def refuse(allowed: str) -> ScenarioError:
-        return ScenarioError([Problem("--out", str(out), allowed)])
+    def refuse(allowed: str) -> FolderError:
+        return FolderError([Problem("--out", str(out), allowed)])
 
     if any(len(part.encode()) > 255 for part in out.parts):
         raise refuse("has a folder name longer than 255 bytes")

@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from coprod_sim import load_scenario, provenance
-from coprod_sim.errors import SpecError
+from coprod_sim.errors import FolderError, SpecError
 from coprod_sim.experiments import (
     Interval,
     Side,
@@ -210,7 +210,7 @@ def test_a_second_sweep_on_a_folder_in_use_is_refused(tmp_path: Path) -> None:
     run_experiment(experiment, out, executor="sequential")
     header = json.loads((out / "experiment.json").read_text())
     held = ResultsFolder.open(out, header, manifest(experiment), experiment.spec.to_toml())
-    with held, pytest.raises(SpecError, match="another sweep is writing to this folder now"):
+    with held, pytest.raises(FolderError, match="another sweep is writing to this folder now"):
         run_experiment(experiment, out, executor="sequential")
     # Released on closing: the folder can be resumed (here, nothing is left to run).
     assert run_experiment(experiment, out, executor="sequential").already_done == 4
@@ -326,14 +326,14 @@ def test_a_folder_with_another_experiment_is_refused_untouched(tmp_path: Path) -
     run_experiment(load_experiment(write_spec(tmp_path / "a")), out, executor="sequential")
     before = {p: p.stat().st_mtime_ns for p in out.rglob("*")}
     other = load_experiment(write_spec(tmp_path / "b", replications=4))
-    with pytest.raises(SpecError, match=r"holds a different experiment.*replications"):
+    with pytest.raises(FolderError, match=r"holds a different experiment.*replications"):
         run_experiment(other, out, executor="sequential")
     assert {p: p.stat().st_mtime_ns for p in out.rglob("*")} == before
 
     foreign = tmp_path / "foreign"
     foreign.mkdir()
     (foreign / "notes.txt").write_text("mine")
-    with pytest.raises(SpecError, match="holds other files"):
+    with pytest.raises(FolderError, match="holds other files"):
         run_experiment(other, foreign, executor="sequential")
     assert sorted(p.name for p in foreign.iterdir()) == ["notes.txt"]
 
@@ -471,7 +471,7 @@ def test_a_re_run_may_change_the_retries_but_not_what_decides_the_data(tmp_path:
     run_experiment(load_experiment(spec), out, executor="sequential")
     again = run_experiment(load_experiment(spec, retries=3), out, executor="sequential")
     assert again.already_done == 4
-    with pytest.raises(SpecError, match="differs in outcomes, steps"):
+    with pytest.raises(FolderError, match="differs in outcomes, steps"):
         run_experiment(load_experiment(spec, steps=6), out, executor="sequential")
 
 
@@ -485,3 +485,26 @@ def test_second_order_sobol_indices_come_with_their_confidence(tmp_path: Path) -
     pair = indices.loc["initial_trust × crisis_strain"]
     assert np.isfinite(pair["S2"]) and pair["S2_conf"] > 0
     assert np.isnan(pair["S1"])  # a pair has no first-order index of its own
+
+
+def test_every_bad_input_is_an_input_error_of_its_own_kind(tmp_path: Path) -> None:
+    """One hierarchy: the CLI refuses any InputError; each kind says what was wrong."""
+    from coprod_sim.errors import ExecutorError, InputError, ScenarioError
+
+    spec = write_spec(tmp_path / "spec", replications=1, steps=5)
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "notes.txt").write_text("mine")
+    cases = [
+        (FolderError, "invalid results folder", lambda: run_experiment(
+            load_experiment(spec), tmp_path / "out", executor="sequential")),
+        (ExecutorError, "invalid executor", lambda: run_experiment(
+            load_experiment(spec), tmp_path / "new", executor="dask", address="127.0.0.1")),
+        (ScenarioError, "invalid scenario", lambda: load_scenario("careqic", ["team_size=0"])),
+    ]  # fmt: skip
+    for kind, head, call in cases:
+        with pytest.raises(kind) as caught:
+            call()
+        assert isinstance(caught.value, InputError)
+        assert not isinstance(caught.value, SpecError | ScenarioError) or kind is ScenarioError
+        assert caught.value.render().startswith(head), caught.value.render()
+    assert not (tmp_path / "new").exists()  # refused before anything was written

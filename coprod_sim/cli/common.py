@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from coprod_sim.errors import ScenarioError
+from coprod_sim.errors import InputError
 
 out_console = Console()
 err_console = Console(stderr=True)
@@ -24,7 +24,7 @@ EXIT_BAD_INPUT = 2  # nothing was run or written
 EXIT_INTERRUPTED = 130  # Ctrl-C; a re-run resumes
 
 
-def fail(error: ScenarioError) -> typer.Exit:
+def fail(error: InputError) -> typer.Exit:
     """Print ``error`` without a traceback; raise the returned exit (code 2)."""
     err_console.print(f"[bold red]error:[/] {error.render()}", highlight=False, soft_wrap=True)
     return typer.Exit(EXIT_BAD_INPUT)

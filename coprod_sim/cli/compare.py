@@ -22,7 +22,7 @@ from coprod_sim.cli.common import (
     out_console,
 )
 from coprod_sim.cli.sweep import run_and_report
-from coprod_sim.errors import ScenarioError
+from coprod_sim.errors import InputError
 
 
 def compare(
@@ -61,7 +61,7 @@ def compare(
             "coprod compare",
         )
         experiment = resolve(spec, "coprod compare")
-    except ScenarioError as error:
+    except InputError as error:
         raise fail(error) from None
     with tempfile.TemporaryDirectory(prefix="coprod-compare-") as scratch:
         folder = out or Path(scratch) / "runs"

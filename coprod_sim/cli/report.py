@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from coprod_sim.cli.common import fail, out_console
-from coprod_sim.errors import ScenarioError
+from coprod_sim.errors import InputError
 
 
 def report(
@@ -20,6 +20,6 @@ def report(
 
     try:
         path = write_report(folder)
-    except ScenarioError as error:
+    except InputError as error:
         raise fail(error) from None
     out_console.print(f"report written to [bold]{path}[/]")

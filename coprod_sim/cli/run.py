@@ -16,7 +16,7 @@ from rich.progress import track
 from rich.table import Table
 
 from coprod_sim.cli.common import err_console, fail, out_console, slug
-from coprod_sim.errors import ScenarioError
+from coprod_sim.errors import InputError
 
 
 def run(
@@ -51,7 +51,7 @@ def run(
         resolved = load_scenario(scenario, overrides or [])
         out = out or Path("results") / f"{slug(resolved.name)}-seed{seed}"
         check_out_dir(out, overwrite)
-    except ScenarioError as error:
+    except InputError as error:
         raise fail(error) from None
 
     started = time.perf_counter()
@@ -64,7 +64,7 @@ def run(
     elapsed = time.perf_counter() - started
     try:
         write_results(model, out, seed, overwrite=overwrite)
-    except ScenarioError as error:  # the folder changed while the model ran
+    except InputError as error:  # the folder changed while the model ran
         raise fail(error) from None
     except OSError as error:  # e.g. a full disk: nothing was left half-written
         err_console.print(f"[bold red]error:[/] could not write results to {out}: {error}")

@@ -23,7 +23,7 @@ from coprod_sim.cli.common import (
     out_console,
 )
 from coprod_sim.cli.sweep import run_and_report
-from coprod_sim.errors import Problem, ScenarioError, SpecError
+from coprod_sim.errors import InputError, Problem, SpecError
 
 
 def sensitivity(
@@ -57,7 +57,7 @@ def sensitivity(
                 ],
                 experiment.source,
             )
-    except ScenarioError as error:
+    except InputError as error:
         raise fail(error) from None
     run_and_report(experiment, out, executor, workers, address, print_summary=False)
     indices = analysis.sensitivity(out)

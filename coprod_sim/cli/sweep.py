@@ -30,7 +30,7 @@ from coprod_sim.cli.common import (
     fail,
     out_console,
 )
-from coprod_sim.errors import ScenarioError
+from coprod_sim.errors import InputError
 
 
 def sweep(
@@ -48,7 +48,7 @@ def sweep(
 
     try:
         experiment = load_experiment(spec, replications=replications, steps=steps, retries=retries)
-    except ScenarioError as error:
+    except InputError as error:
         raise fail(error) from None
     run_and_report(experiment, out, executor, workers, address)
 
@@ -72,7 +72,7 @@ def run_and_report(
             progress=err_console.is_terminal,
             command=command,
         )
-    except ScenarioError as error:
+    except InputError as error:
         raise fail(error) from None
     for name in summary.partial_files:
         err_console.print(f"removed a partial file left by an interrupted writer: {name}")

@@ -27,7 +27,7 @@ from typing import Annotated
 import typer
 
 from coprod_sim.cli.common import EXIT_BAD_INPUT, err_console, fail, out_console
-from coprod_sim.errors import ScenarioError
+from coprod_sim.errors import InputError
 
 PROJECT = "coprod-sim"  # the distribution name in pyproject.toml
 
@@ -83,7 +83,7 @@ def validate(
             specs, out, quick=quick, workers=workers, progress=err_console.is_terminal,
             log=out_console.print,
         )  # fmt: skip
-    except ScenarioError as error:
+    except InputError as error:
         raise fail(error) from None
     except StudyInputError as error:
         err_console.print(f"[bold red]error:[/] {error}", soft_wrap=True)

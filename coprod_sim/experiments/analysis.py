@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from coprod_sim.errors import Problem, SpecError
+from coprod_sim.errors import FolderError, Problem
 from coprod_sim.experiments.stats import Side, mean_interval, paired_difference, side
 from coprod_sim.experiments.store import (
     DESIGN_FILE,
@@ -35,10 +35,10 @@ from coprod_sim.experiments.store import (
 
 
 def read_header(out: str | Path) -> dict[str, Any]:
-    """The experiment header of a results folder, or :class:`SpecError`."""
+    """The experiment header of a results folder, or :class:`FolderError`."""
     path = Path(out) / EXPERIMENT_FILE
     if not path.is_file():
-        raise SpecError(
+        raise FolderError(
             [Problem("DIR", str(out), f"is not a sweep's results folder (no {EXPERIMENT_FILE})")]
         )
     return json.loads(path.read_text())

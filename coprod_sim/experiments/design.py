@@ -22,18 +22,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from coprod_sim.errors import Problem
+from coprod_sim.errors import DesignError, Problem
 
 if TYPE_CHECKING:
     from coprod_sim.experiments.spec import ExperimentSpec
-
-
-class DesignError(ValueError):
-    """A design that cannot be built; ``problems`` says why."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = problems
-        super().__init__("; ".join(map(str, problems)))
 
 
 def build_design(

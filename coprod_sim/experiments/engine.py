@@ -43,7 +43,7 @@ from rich.progress import (
 )
 
 from coprod_sim import __version__
-from coprod_sim.errors import Problem, SpecError
+from coprod_sim.errors import ExecutorError, Problem
 from coprod_sim.experiments.seeds import replication_seed
 from coprod_sim.experiments.spec import Experiment
 from coprod_sim.experiments.store import ResultsFolder, check_folder, header_for, rows_to_table
@@ -193,7 +193,7 @@ def run_experiment(
 ) -> SweepSummary:
     """Run whatever of ``experiment`` is missing from ``out``; see the module docstring.
 
-    Raises :class:`SpecError` (nothing written) if ``out`` holds another
+    Raises :class:`~coprod_sim.errors.FolderError` (nothing written) if ``out`` holds another
     experiment or is in use. Ctrl-C, or a dead worker of the local pool, returns a summary
     with ``interrupted`` set and ``stopped_by`` saying which.
     """
@@ -388,7 +388,9 @@ def open_executor(
         return
     if kind == "dask":
         if not address:
-            raise SpecError([Problem("--address", None, "the dask executor needs tcp://HOST:PORT")])
+            raise ExecutorError(
+                [Problem("--address", None, "the dask executor needs tcp://HOST:PORT")]
+            )
         from distributed import Client
         from distributed.comm.addressing import parse_address, parse_host_port
 
@@ -398,13 +400,13 @@ def open_executor(
             if scheme not in ("tcp", "tls"):
                 raise ValueError(f"unknown scheme {scheme!r}")
         except ValueError as error:
-            raise SpecError(
+            raise ExecutorError(
                 [Problem("--address", address, f"must be written tcp://HOST:PORT ({error})")]
             ) from None
         try:
             client = Client(address, timeout=5)
         except (OSError, TimeoutError) as error:
-            raise SpecError(
+            raise ExecutorError(
                 [Problem("--address", address, f"no Dask scheduler answers there ({error})")]
             ) from None
         try:
@@ -413,7 +415,7 @@ def open_executor(
         finally:
             client.close()
         return
-    raise SpecError([Problem("--executor", kind, "must be one of: local, sequential, dask")])
+    raise ExecutorError([Problem("--executor", kind, "must be one of: local, sequential, dask")])
 
 
 class _SequentialExecutor(Executor):

@@ -45,7 +45,7 @@ import pyarrow.parquet as pq
 from filelock import FileLock, Timeout
 
 from coprod_sim import provenance
-from coprod_sim.errors import Problem, SpecError
+from coprod_sim.errors import FolderError, Problem
 
 EXPERIMENT_FILE = "experiment.json"
 SPEC_FILE = "spec.toml"
@@ -98,7 +98,7 @@ class ResultsFolder:
 
         ``scenarios`` maps each base scenario's label to its resolved TOML.
 
-        Raises :class:`SpecError` if the folder holds something else, or another
+        Raises :class:`FolderError` if the folder holds something else, or another
         sweep is writing to it; nothing is written in that case.
         """
         check_folder(path, header)
@@ -109,7 +109,7 @@ class ResultsFolder:
         try:
             lock.acquire()
         except Timeout:
-            raise SpecError(
+            raise FolderError(
                 [Problem("--out", str(path), "another sweep is writing to this folder now")]
             ) from None
         existing = path / EXPERIMENT_FILE
@@ -209,7 +209,7 @@ class ResultsFolder:
 def check_folder(path: Path, header: dict[str, Any]) -> None:
     """Refuse a folder that holds another experiment, or files that are not a sweep's."""
     if path.exists() and not path.is_dir():
-        raise SpecError([Problem("--out", str(path), "is a file; give a folder")])
+        raise FolderError([Problem("--out", str(path), "is a file; give a folder")])
     if not path.exists():
         return
     existing = path / EXPERIMENT_FILE
@@ -217,12 +217,12 @@ def check_folder(path: Path, header: dict[str, Any]) -> None:
         try:
             old = json.loads(existing.read_text())
         except (OSError, json.JSONDecodeError) as error:
-            raise SpecError(
+            raise FolderError(
                 [Problem("--out", str(path), f"has an unreadable {EXPERIMENT_FILE}: {error}")]
             ) from None
         if old.get("fingerprint") != header["fingerprint"]:
             changed = _differences(old, header)
-            raise SpecError(
+            raise FolderError(
                 [
                     Problem(
                         "--out",
@@ -237,7 +237,7 @@ def check_folder(path: Path, header: dict[str, Any]) -> None:
         p.name for p in path.iterdir() if p.name not in _OWN_FILES and not p.name.endswith(".tmp")
     ]
     if others:
-        raise SpecError(
+        raise FolderError(
             [
                 Problem(
                     "--out",

@@ -394,12 +394,9 @@ class Scenario(_Strict):
         return scenario
 
 
-class InconsistentScenarioError(ValueError):
-    """Settings that are valid one by one but not together."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = problems
-        super().__init__("; ".join(str(p) for p in problems))
+class InconsistentScenarioError(ScenarioError):
+    """Settings that are valid one by one but not together (raised inside pydantic's
+    validation, which carries its problems into the :class:`ScenarioError` it becomes)."""
 
 
 def site_names(sites: Iterable[SiteSpec]) -> list[str]:
