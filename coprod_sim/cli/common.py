@@ -47,7 +47,7 @@ ExecutorOpt = Annotated[
                  "dask: a Dask cluster at --address."),
 ]  # fmt: skip
 WorkersOpt = Annotated[
-    int | None, typer.Option(min=1, max=4096, help="Worker processes [default: all cores].")
+    int | None, typer.Option(min=1, max=4096, help="Worker processes \\[default: all cores].")
 ]
 AddressOpt = Annotated[
     str | None, typer.Option(help="Dask scheduler, tcp://HOST:PORT (with --executor dask).")

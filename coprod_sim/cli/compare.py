@@ -34,7 +34,7 @@ def compare(
         int, typer.Option(min=0, max=2**63 - 1, help="Root seed of the replications.")
     ] = 0,
     out: Annotated[
-        Path | None, typer.Option(help="Keep the runs and a report here [default: don't keep].")
+        Path | None, typer.Option(help="Keep the runs and a report here \\[default: don't keep].")
     ] = None,
     executor: ExecutorOpt = ExecutorName.local,
     workers: WorkersOpt = None,

@@ -35,7 +35,7 @@ def run(
     seed: Annotated[int, typer.Option(min=0, help="Random seed.")] = 0,
     out: Annotated[
         Path | None,
-        typer.Option(help="Results folder [default: results/<scenario>-seed<seed>]."),
+        typer.Option(help="Results folder \\[default: results/<scenario>-seed<seed>]."),
     ] = None,
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="Replace the results already in --out.")

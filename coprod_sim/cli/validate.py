@@ -60,7 +60,7 @@ def validate(
         bool, typer.Option("--quick", help="The CI subset: fewer replications, no region sweeps.")
     ] = False,
     workers: Annotated[
-        int | None, typer.Option(min=1, max=4096, help="Worker processes [default: all cores].")
+        int | None, typer.Option(min=1, max=4096, help="Worker processes \\[default: all cores].")
     ] = None,
 ) -> None:
     """Run the validation study (canonical reductions, stylized facts, CaReQIC case) and write
