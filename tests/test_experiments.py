@@ -508,3 +508,18 @@ def test_every_bad_input_is_an_input_error_of_its_own_kind(tmp_path: Path) -> No
         assert not isinstance(caught.value, SpecError | ScenarioError) or kind is ScenarioError
         assert caught.value.render().startswith(head), caught.value.render()
     assert not (tmp_path / "new").exists()  # refused before anything was written
+
+
+def test_the_spec_module_s_example_is_a_spec_that_runs(tmp_path: Path) -> None:
+    """The example at the top of ``experiments/spec.py`` must stay a valid spec."""
+    from coprod_sim.experiments import spec as spec_module
+
+    doc = spec_module.__doc__ or ""
+    lines = doc.split("::\n\n", 1)[1].splitlines()
+    # The example is the indented block: it ends at the first line that is not indented.
+    end = next(i for i, line in enumerate(lines) if line and not line.startswith("    "))
+    example = "\n".join(line.removeprefix("    ") for line in lines[:end])
+    (tmp_path / "example.toml").write_text(example)
+    experiment = load_experiment(tmp_path / "example.toml")
+    assert experiment.spec.factors["power_sharing"] == [3, 4, 5, 6, 7]
+    assert len(experiment.points) == 10

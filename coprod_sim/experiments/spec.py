@@ -11,7 +11,7 @@ number of replications, the weeks to simulate and the outcomes to keep::
     seed = 1
 
     [set]                      # fixed overrides, for every run
-    feedback = true
+    feedback_loop = 0.9
 
     [factors]                  # factorial: a list of values per factor
     power_sharing = [3, 4, 5, 6, 7]
