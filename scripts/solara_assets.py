@@ -12,11 +12,11 @@ package is unpacked into a temporary folder and renamed into place, so an
 interrupted run never leaves a half-written package that would later be served.
 
 The list comes from the pages' requests (the browser tests fail on any request
-that is not answered) and from the project's notes on Solara offline
-(``../shared/ENGINEERING.md``): Solara's Vue 2 app, RequireJS, Font Awesome,
-the grid layout of Solara's ``GridLayout`` (which Mesa's SolaraViz uses, so that a
-SolaraViz page renders offline too), Mermaid and KaTeX (which Solara's Markdown
-loads) and Vega for the charts.
+that is not answered) and from the project's measured notes on Solara offline
+(see ``app/README.md``): Solara's Vue 2 app, RequireJS, Font Awesome, the grid
+layout of Solara's ``GridLayout`` (which Mesa's SolaraViz uses, so that a SolaraViz
+page renders offline too), Mermaid and KaTeX (which Solara's Markdown loads) and
+Vega for the charts.
 The Vega folders are named by major version only, because that is how Solara's
 VegaLite widget asks for them (``vega@5/build/vega.min.js``).
 """

@@ -14,8 +14,9 @@ trust (½) each hazard equals its base rate:
 
 Felt stigma acts through trust: stigmatising visits are bad experiences.
 
-Representatives leave their seat on the team (DOMAIN.md: ignored input
-erodes trust and representatives drop out) with a chance per meeting that
+Representatives leave their seat on the team (the domain brief, after Ocloo
+& Matthews 2016: ignored input erodes trust and representatives drop out)
+with a chance per meeting that
 grows as their trust runs out, an assumed quadratic form that keeps
 representatives who trust the team:
 

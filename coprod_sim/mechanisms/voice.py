@@ -1,7 +1,7 @@
 """Voice: psychological safety, who is willing to speak, and who gets airtime.
 
 Sources: Edmondson (1999, *Adm Sci Q* 44:350) on psychological safety in
-teams; DOMAIN.md: whether a person speaks depends on trust, felt stigma and
+teams; the domain brief: whether a person speaks depends on trust, felt stigma and
 psychological safety, which depends on power sharing and staff openness;
 Fay, Garrod & Carletta (2000, *Psychol Sci* 11:481): 5-person groups talk
 as dialogue, 10-person groups as serial monologue dominated by a few; groups
