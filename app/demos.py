@@ -155,7 +155,7 @@ def narrate_contact(result: PairResult) -> list[str]:
     a, b = result.scenarios
     lines = []
     fell_more = []  # per key population: did stigma clearly fall more under the second design?
-    key_groups = [g for g in b.groups if g.key_population]
+    key_groups = [g for g in b.groups if g.name in b.key_populations]
     for g in sorted(key_groups, key=lambda g: g.name != "sex_workers"):
         col = f"stigma_{g.name}"
         change = [result.column(col, d)[:, -1] - result.column(col, d)[:, 0] for d in (0, 1)]

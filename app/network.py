@@ -41,7 +41,7 @@ def site_network(model: CoproductionModel, site: int, colour_by: ColourBy = "tru
     provider_ids = np.arange(v_span.start, v_span.stop)
     n_providers = provider_ids.size
     staff, reps = model.teams.members(site)
-    key = np.array([g.key_population for g in model.parameters.groups])
+    key = model.key_population
     group_labels = [g.label for g in model.parameters.groups]
 
     # Positions: providers on a circle, each one's patients fanned out beyond them.

@@ -218,9 +218,7 @@ def _column(name: str) -> Callable[[pd.DataFrame, Scenario], np.ndarray]:
 
 def key_population_stigma(frame: pd.DataFrame, scenario: Scenario) -> np.ndarray:
     """Mean provider stigma toward the key populations (every group if none is marked)."""
-    groups = [g.name for g in scenario.groups if g.key_population] or [
-        g.name for g in scenario.groups
-    ]
+    groups = list(scenario.key_populations) or [g.name for g in scenario.groups]
     return frame[[f"stigma_{g}" for g in groups]].to_numpy(dtype=float).mean(axis=1)
 
 

@@ -159,7 +159,7 @@ class CoproductionModel(mesa.Model):
         self.staff_view = priorities.normalise([s.staff_assumptions[a] for a in s.aspects])
         self.baseline = np.array([s.baseline_quality[a] for a in s.aspects])
         self.group_reachability = np.array([g.reachability for g in s.groups])
-        self.key_population = np.array([g.key_population for g in s.groups])
+        self.key_population = np.isin(self.group_names, s.key_populations)
 
         group_counts, provider_counts = self._build_sites()
         self._build_patients(group_counts, provider_counts)

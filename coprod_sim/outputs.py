@@ -205,7 +205,8 @@ class Recorder:
         self.regions = [site.region for site in model.sites]
         self.group_names = list(model.group_names)
         self.labels = [g.label for g in model.parameters.groups]
-        self.key_population = [g.key_population for g in model.parameters.groups]
+        key = model.parameters.key_populations
+        self.key_population = [name in key for name in self.group_names]
         self._site_group: list[NDArray] = []  # (sites, groups, SITE_GROUP_SUMS)
         self._site: list[NDArray] = []  # (sites, SITE_SUMS)
         self._state: list[tuple[str, int, bool, bool]] = []  # phase, rung, support, meeting
