@@ -10,6 +10,7 @@ Checks the model does not produce are not asserted either way: they must be repo
 
 from __future__ import annotations
 
+import itertools
 import re
 from pathlib import Path
 
@@ -19,64 +20,61 @@ import pytest
 from typer.testing import CliRunner
 
 from coprod_sim.cli import app
+from coprod_sim.experiments.engine import run_experiment
+from coprod_sim.experiments.spec import load_experiment, parse_spec
 from coprod_sim.experiments.stats import Interval
+from coprod_sim.scenario import load_scenario
 from coprod_sim.validation import checks, facts
+from coprod_sim.validation.facts import (
+    fact1_tokenism,
+    fact2_feedback,
+    fact6_slower_sustained,
+    fact8_crisis,
+)
 from coprod_sim.validation.report import write_validation_report
-from coprod_sim.validation.study import QUICK_REPLICATIONS, Study, run_study, spec_names
+from coprod_sim.validation.study import (
+    QUICK_REPLICATIONS,
+    Study,
+    StudyError,
+    evaluate,
+    run_study,
+    spec_names,
+)
 
 SPECS = Path(__file__).resolve().parents[1] / "coprod_sim" / "validation" / "specs"
 
-# Claims that hold in the full study and must hold in the CI subset.
+# Every fact check, by its stable id, in the report's order: renaming one is a decision.
+IDS = {
+    "fact1": ["patient_originated", "value"],
+    "fact2": ["trust", "dropout"],
+    "fact3": ["activity", "value"],
+    "fact4": ["heard_below_share", "gap_widens", "heard_more", "gap_smaller", "gap_narrows"],
+    "fact5": ["stigma_falls", "how_much", "how_fast", "final_level"],
+    "fact6": ["slower", "sustained_uptake", "sustained_share"],
+    "fact7": ["small_vs_large", "middle_vs_large"],
+    "fact8": [
+        "trust_erodes", "capacity_erodes", "hysteresis", "patient_trust_recovers",
+        "representative_trust_recovers", "capacity_recovers",
+    ],
+    "fact9": ["needed", "produced", "no_take_off", "tipping_point"],
+    "careqic": [
+        "input_used", "input_valued", "value", "unthought", "stigma_moves", "empathy_moves",
+        "empathy_further", "trust_moves", "trust_further",
+    ],
+}  # fmt: skip
+
+# Checks that hold in the full study and must hold in the CI subset.
 EXPECTED = {
-    "Fact 1": [
-        "partnership adopts more patient-originated changes than tokenism",
-        "partnership delivers more of what matters to patients",
-    ],
-    "Fact 2": [
-        "closing the loop builds representatives' trust",
-        "ignored input makes representatives drop out",
-    ],
-    "Fact 3": [
-        "without patient voice, improvement activity stays high",
-        "…but its value to patients is lower",
-    ],
-    "Fact 4": [
-        "under convenience recruitment the key populations are heard far less than their "
-        "share of patients",
-        "without deliberate inclusion the equity gap widens",
-        "deliberate inclusion hears the key populations more",
-        "deliberate inclusion leaves a smaller equity gap than convenience",
-    ],
-    "Fact 5": [
-        "equal-status contact reduces provider stigma",
-        "how much depends on status and authority support",
-        "how fast depends on cooperation and common goals",
-    ],
-    "Fact 6": [
-        "…but more sustained after support ends",
-        "…and a larger share of its changes is sustained",
-    ],
-    "Fact 7": [
-        "small groups hear more of their patient voices than large ones",
-        "…and a middle-sized group hears more than a large one",
-    ],
-    "Fact 8": [
-        "a crisis erodes patients' trust",
-        "…and erodes capacity: changes fall out of use",
-        "recovery lags (hysteresis)",
-    ],
-    "Fact 9": ["trust is needed for coproduction", "trust is produced by coproduction"],
-    "CaReQIC case": [
-        "patient input is used",
-        "patient input is valued",
-        "…and care is worth more to patients",
-        "changes staff had not thought of",
-        "stigma falling",
-        "empathy growing",
-        "trust growing",
-        "…empathy grows more than without patient partners",
-        "…trust grows more than without patient partners",
-    ],
+    "fact1": ["patient_originated", "value"],
+    "fact2": ["trust", "dropout"],
+    "fact3": ["activity", "value"],
+    "fact4": ["heard_below_share", "gap_widens", "heard_more", "gap_smaller"],
+    "fact5": ["stigma_falls", "how_much", "how_fast"],
+    "fact6": ["sustained_uptake", "sustained_share"],
+    "fact7": ["small_vs_large", "middle_vs_large"],
+    "fact8": ["trust_erodes", "capacity_erodes", "hysteresis"],
+    "fact9": ["needed", "produced"],
+    "careqic": IDS["careqic"],
 }
 
 
@@ -109,15 +107,22 @@ def test_every_canonical_reduction_holds(study) -> None:
         assert not failing, reduction.name
 
 
-@pytest.mark.parametrize("subject", list(EXPECTED))
-def test_the_stylized_fact_holds_at_reduced_size(study, subject: str) -> None:
+def test_every_fact_and_check_has_its_stable_id(study) -> None:
     result, _ = study
+    assert [f.fact.id for f in result.facts] == list(IDS)
     table = result.checks()
-    assert not table.duplicated(["subject", "claim"]).any()  # each claim names one check
-    found = {c.claim: c for c in table.itertuples() if c.subject == subject}
-    for claim in EXPECTED[subject]:
-        check = found[claim]
-        assert check.verdict == "holds", (claim, check.estimate, check.low, check.high)
+    ids = table["id"].dropna().tolist()
+    assert ids == [f"{fact}.{check}" for fact, checks in IDS.items() for check in checks]
+    assert table["id"].isna().sum() == sum(len(r.checks) for r in result.reductions)
+
+
+@pytest.mark.parametrize("fact", list(EXPECTED))
+def test_the_stylized_fact_holds_at_reduced_size(study, fact: str) -> None:
+    result, _ = study
+    found = result.checks().set_index("id")
+    for check in EXPECTED[fact]:
+        row = found.loc[f"{fact}.{check}"]
+        assert row.verdict == "holds", (check, row.estimate, row.low, row.high)
 
 
 def test_the_report_shows_every_check_and_figure_and_lists_what_fails(study) -> None:
@@ -170,6 +175,93 @@ def test_validate_rejects_a_specs_folder_without_the_study(tmp_path: Path) -> No
     assert not (tmp_path / "out").exists()
     outcome = CliRunner().invoke(app, ["validate", "--specs", str(tmp_path / "nowhere")])
     assert outcome.exit_code == 2 and "not a folder" in outcome.output
+
+
+# --- each fact reads the spec that ran --------------------------------------------------------
+def ran(
+    factors: dict[str, list] | None = None,
+    scenarios: dict[str, tuple[str, dict]] | None = None,
+) -> facts.SpecRun:
+    """What a results folder of a factorial spec would say ran, without running it."""
+    factors = factors or {}
+    scenarios = scenarios or {"careqic": ("careqic", {})}
+    spec = parse_spec({"name": "x", "factors": factors})
+    bases = {label: load_scenario(name, s) for label, (name, s) in scenarios.items()}
+    cells = list(itertools.product(*factors.values())) or [()]
+    manifest = pd.DataFrame([dict(zip(factors, cell, strict=True)) for cell in cells])
+    return facts.SpecRun(Path("out"), "specs/x.toml", spec, bases, manifest)
+
+
+def test_fact_1_contrasts_arnstein_s_bands_among_the_spec_s_rungs() -> None:
+    arms = fact1_tokenism.arms
+    assert arms(ran({"power_sharing": [3, 4, 5, 6, 7, 8]})) == (
+        {"power_sharing": [3, 4, 5]}, {"power_sharing": [6, 7, 8]}, "rungs 6–8 minus rungs 3–5"
+    )  # fmt: skip
+    assert arms(ran({"power_sharing": [4, 7], "voice_base": [0.0]}))[2] == "rung 7 minus rung 4"
+    assert arms(ran({"power_sharing": [1, 3, 5, 8]}))[:2] == (
+        {"power_sharing": [3, 5]}, {"power_sharing": [8]}
+    )  # fmt: skip
+    message = "specs/x.toml: factors.power_sharing = [3, 4]: needs a rung of the citizen power"
+    with pytest.raises(facts.SpecMismatchError, match=re.escape(message)):
+        arms(ran({"power_sharing": [3, 4]}))
+    with pytest.raises(facts.SpecMismatchError, match=r"factors = \['voice_base'\]: needs a fac"):
+        arms(ran({"voice_base": [0.0, 1.0]}))
+
+
+def test_fact_2_contrasts_the_lowest_and_the_highest_feedback_loop() -> None:
+    ignored, closed, words = fact2_feedback.arms(ran({"feedback_loop": [0.5, 0.0, 0.9]}))
+    assert (ignored, closed, words) == (
+        {"feedback_loop": 0.0}, {"feedback_loop": 0.9}, "feedback loop 0.9 minus 0"
+    )  # fmt: skip
+    with pytest.raises(facts.SpecMismatchError, match=r"= \[0.9\]: needs at least two levels"):
+        fact2_feedback.arms(ran({"feedback_loop": [0.9]}))
+
+
+def test_values_of_the_scenarios_come_from_the_bases_that_ran() -> None:
+    both = {"coproduced": ("careqic", {"support_weeks": 30}), "staff_led": ("staff-led", {})}
+    with pytest.raises(facts.SpecMismatchError, match=r"support_weeks = \{'coproduced': 30, 'st"):
+        fact6_slower_sustained.support_ends(ran(scenarios=both))  # the preset's is 52
+    both["staff_led"] = ("staff-led", {"support_weeks": 30})
+    assert fact6_slower_sustained.support_ends(ran(scenarios=both)) == 30
+    # A factor replaces the base's value in the runs: the base no longer says what ran.
+    varied = ran({"support_weeks": [26, 52]}, {k: ("careqic", {}) for k in both})
+    with pytest.raises(facts.SpecMismatchError, match=re.escape("support_weeks = [26, 52]: the")):
+        fact6_slower_sustained.support_ends(varied)
+    labels = re.escape("scenarios = ['coproduced', 'staff_led']: needs a scenario labelled 'top_d")
+    with pytest.raises(facts.SpecMismatchError, match=labels):
+        fact8_crisis.crisis_weeks(varied)
+    calm = ran(scenarios={"top_down": ("careqic", {}), "coproduced": ("careqic", {})})
+    with pytest.raises(facts.SpecMismatchError, match="crisis_week = None: needs a crisis in to"):
+        fact8_crisis.crisis_weeks(calm)
+    crisis = ran(scenarios={"top_down": ("crisis", {}), "coproduced": ("crisis", {})})
+    assert fact8_crisis.crisis_weeks(crisis) == (29, 42)
+
+
+def test_a_spec_without_what_its_fact_reads_stops_the_study_naming_it(tmp_path: Path) -> None:
+    # Fact 3's spec with its coproduced arm labelled otherwise: two tiny runs, then evaluated.
+    spec = tmp_path / "fact3_staff_assumptions.toml"
+    spec.write_text(
+        'name = "fact3_staff_assumptions"\nreplications = 1\nsteps = 2\n'
+        '[scenarios.together]\nscenario = "careqic"\n'
+        '[scenarios.staff_led]\nscenario = "staff-led"\n'
+        '[outcomes]\nfinal = ["ideas_tested", "value"]\n'
+    )
+    out = tmp_path / "results"
+    run_experiment(load_experiment(spec), out / spec.stem, executor="sequential")
+    fact = next(f for f in facts.FACTS if f.spec == spec.stem)
+    with pytest.raises(StudyError) as raised:
+        evaluate(fact, facts.StudyData(out), regions=False)
+    message = str(raised.value)
+    assert message.startswith(f"Fact 3 cannot be evaluated from {out / spec.stem}: {spec}")
+    assert "scenarios = ['together', 'staff_led']: needs a scenario labelled 'coproduced'" in (
+        message
+    )
+    # An outcome the fact reads that the spec does not keep is named with the spec's list.
+    spec.write_text(spec.read_text().replace('"ideas_tested", ', ""))
+    spec.write_text(spec.read_text().replace("together", "coproduced"))
+    run_experiment(load_experiment(spec), out / "again" / spec.stem, executor="sequential")
+    with pytest.raises(StudyError, match=re.escape("outcomes.final = ['value']: needs ideas_t")):
+        evaluate(fact, facts.StudyData(out / "again"), regions=False)
 
 
 # --- the verdict rules -------------------------------------------------------------------------
@@ -249,10 +341,23 @@ def test_derived_columns_average_stigma_and_share_the_heard() -> None:
             "heard_general": [3], "heard_msm": [1], "heard_unhoused": [0],
         }
     )  # fmt: skip
-    derived = facts._derive(table)
+    groups, key = ("general", "msm", "unhoused"), ("msm", "unhoused")
+    derived = facts.derive(table.copy(), groups, key)
     assert derived["stigma_key"][0] == pytest.approx(0.5)
     assert derived["heard_key"][0] == 1 and derived["heard_key_share"][0] == pytest.approx(0.25)
-    assert 0 < facts.key_population_share() < 1
+    # The key populations are the scenario's, whatever the other groups are called.
+    derived = facts.derive(table.copy(), groups, ("general", "msm"))
+    assert derived["stigma_key"][0] == pytest.approx(0.4)
+    assert derived["heard_key_share"][0] == pytest.approx(1.0)
+    # Without a key population's column there is no mean over the key populations.
+    assert "stigma_key" not in facts.derive(table.drop(columns="stigma_msm"), groups, key)
+    careqic = load_scenario("careqic")
+    key_patients = sum(
+        s.count * s.patients * sum(s.group_shares.get(g, 0.0) for g in careqic.key_populations)
+        for s in careqic.sites
+    )
+    assert facts.key_population_share(careqic) == pytest.approx(key_patients / careqic.n_patients)
+    assert 0 < facts.key_population_share(careqic) < 1
 
 
 def response(levels: list[float], curve, replications: int = 12) -> pd.DataFrame:

@@ -122,7 +122,7 @@ class ResultsFolder:
                 _write_table(path / DESIGN_FILE, design)
             for label, text in (scenarios or {}).items():
                 (path / SCENARIOS).mkdir(exist_ok=True)
-                _write_text(path / SCENARIOS / f"{_file_name(label)}.toml", text)
+                _write_text(scenario_file(path, label), text)
             _write_text(path / EXPERIMENT_FILE, json.dumps(header, indent=2, default=str))
         for sub in (RUNS, SERIES, ERRORS):
             (path / sub).mkdir(exist_ok=True)
@@ -316,9 +316,11 @@ def _text(value: Any) -> str | None:
     return value if value is None or isinstance(value, str) else str(value)
 
 
-def _file_name(label: str) -> str:
-    """A scenario label as a safe file name (``A:careqic`` -> ``A_careqic``)."""
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", label).strip("._") or "scenario"
+def scenario_file(folder: Path, label: str) -> Path:
+    """Where a results folder keeps the base scenario labelled ``label``: its label as a safe
+    file name (``A:careqic`` -> ``scenarios/A_careqic.toml``)."""
+    name = re.sub(r"[^A-Za-z0-9._-]+", "_", label).strip("._") or "scenario"
+    return folder / SCENARIOS / f"{name}.toml"
 
 
 def read_dataset(path: Path, sub: str) -> pa.Table | None:

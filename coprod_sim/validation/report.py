@@ -113,7 +113,7 @@ def _header(study: Study, command: str, base: Path) -> list[str]:
 def _summary(study: Study) -> list[str]:
     rows = []
     for name, checks in [(r.name, r.checks) for r in study.reductions] + [
-        (f.fact.subject + ": " + f.fact.title, f.checks) for f in study.facts
+        (f.fact.subject + ": " + f.fact.title, list(f.checks.values())) for f in study.facts
     ]:
         verdicts = [c.verdict for c in checks]
         rows.append(
@@ -178,10 +178,10 @@ def _fact_section(result: FactResult, study: Study, figures: Path, base: Path) -
         f"Spec: {spec}, {runs['replication'].nunique()} replications per condition. "
         f"{_description(study.specs / f'{fact.spec}.toml')}",
         "",
-        _checks_table(result.checks),
+        _checks_table(list(result.checks.values())),
         "",
     ]
-    for check in result.checks:
+    for check in result.checks.values():
         if check.verdict != HOLDS and check.note:
             lines += [f"*Why “{check.claim}” — {check.verdict}:* {check.note}", ""]
     slug = f"fact{fact.number}" if fact.number else "careqic_case"
@@ -191,8 +191,13 @@ def _fact_section(result: FactResult, study: Study, figures: Path, base: Path) -
         region_spec = _link(study.specs / f"{fact.region_spec}.toml", base)
         description = _description(study.specs / f"{fact.region_spec}.toml")
         lines += [f"**Where it does not hold** (sweep: {region_spec}). {description}", ""]
-        for claim, table in result.regions:
-            lines += [f"*{claim}*: {_region_sentence(table)}", "", _region_table(table), ""]
+        for found in result.regions:
+            lines += [
+                f"*{found.claim}*: {_region_sentence(found.table)}",
+                "",
+                _region_table(found.table),
+                "",
+            ]
     elif fact.region_spec:
         lines += ["*Region sweep not run in the quick subset.*", ""]
     return lines
@@ -352,8 +357,8 @@ def _fact_figure(result: FactResult, study: Study):
             _series_panel(ax, study.data.series(fact.spec), outcome.removeprefix("series:"), by)
         else:
             _final_panel(ax, study.data.runs(fact.spec), outcome, by)
-    for ax, (claim, table) in zip(axes[len(fact.panels) :], result.regions, strict=False):
-        _region_panel(ax, claim, table)
+    for ax, found in zip(axes[len(fact.panels) :], result.regions, strict=False):
+        _region_panel(ax, found.claim, found.table)
     for ax in axes[panels:]:
         ax.set_visible(False)
     return fig

@@ -4,7 +4,10 @@
 the package, ``coprod_sim/validation/specs/``) into ``out/<spec name>/`` through the
 experiment layer, computes the canonical reductions, and evaluates each fact's checks
 and failure regions. Nothing is typed in: every number in :class:`Study` is computed
-from those results.
+from those results, and each fact reads the levels and scenarios it contrasts from the
+spec that ran; a spec that no longer holds them stops the evaluation with a
+:class:`StudyError` naming the spec, the field, its value and what the fact needs.
+Each check and region carries a stable id (``"fact1.patient_originated"``).
 
 ``quick=True`` is the CI subset: the reductions at reduced size and each fact's
 main spec at :data:`QUICK_REPLICATIONS` replications; the region sweeps are
@@ -13,14 +16,15 @@ left out. The seeds and tolerances stay those of the full study.
 
 from __future__ import annotations
 
-import platform
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from coprod_sim import __version__
+from coprod_sim import provenance
 from coprod_sim.experiments.engine import run_experiment
 from coprod_sim.experiments.spec import Experiment, load_experiment
 from coprod_sim.validation.checks import Check, region
@@ -42,10 +46,19 @@ class StudyInputError(ValueError):
 
 
 @dataclass
+class RegionResult:
+    """A region check's contrast in every cell of the region sweep's moderators."""
+
+    id: str  # "fact1.region.patient_originated"
+    claim: str
+    table: pd.DataFrame
+
+
+@dataclass
 class FactResult:
     fact: Fact
-    checks: list[Check]
-    regions: list[tuple[str, pd.DataFrame]] = field(default_factory=list)
+    checks: dict[str, Check]  # by id ("fact1.patient_originated"), in the fact's order
+    regions: list[RegionResult] = field(default_factory=list)
 
 
 @dataclass
@@ -61,9 +74,10 @@ class Study:
     runs: tuple[int, int] = (0, 0)  # (run by this call, planned in all): a re-run resumes
 
     def checks(self) -> pd.DataFrame:
-        """Every check of the study, one row each."""
-        rows = [c.row() for r in self.reductions for c in r.checks]
-        rows += [c.row() for f in self.facts for c in f.checks]
+        """Every check of the study, one row each; ``id`` is a fact check's id (None for
+        the reductions' checks)."""
+        rows = [{"id": None, **c.row()} for r in self.reductions for c in r.checks]
+        rows += [{"id": i, **c.row()} for f in self.facts for i, c in f.checks.items()]
         return pd.DataFrame(rows)
 
 
@@ -128,41 +142,43 @@ def run_study(
     seconds["reductions"] = time.perf_counter() - started
     log(f"canonical reductions: {seconds['reductions']:.0f} s")
     data = StudyData(out)
-    facts = []
-    for fact in FACTS:
-        try:
-            facts.append(evaluate(fact, data, regions=not quick))
-        except (KeyError, ValueError) as error:
-            # A spec edited so that it no longer holds what its checks read.
-            raise StudyError(
-                f"{fact.subject} cannot be evaluated from {out / fact.spec}: {error} (do the "
-                f"spec's scenarios, factors, outcomes and series weeks still match "
-                f"coprod_sim/validation/facts.py?)"
-            ) from error
-    return Study(
-        out, specs, quick, reductions, facts, data, seconds, _environment(), (ran, planned)
-    )
+    facts = [evaluate(fact, data, regions=not quick) for fact in FACTS]
+    environment = provenance.environment()
+    return Study(out, specs, quick, reductions, facts, data, seconds, environment, (ran, planned))
 
 
 def evaluate(fact: Fact, data: StudyData, regions: bool = True) -> FactResult:
-    """A fact's checks and, with ``regions``, its contrasts cell by cell over the region sweep."""
-    result = FactResult(fact, fact.checks(data))
-    if regions and fact.region_spec:
-        for check in fact.regions:
-            table = data.runs(fact.region_spec) if check.final else data.series(fact.region_spec)
-            found = region(table, check.moderators, check.measure, check.direction, check.reference)
-            result.regions.append((check.claim, found))
+    """A fact's checks and, with ``regions``, its contrasts cell by cell over the region sweep.
+
+    Raises :class:`StudyError` when a spec that ran does not hold what the fact reads.
+    """
+    with _reading(fact, data.root / fact.spec):
+        checks = {f"{fact.id}.{key}": check for key, check in fact.checks(data).items()}
+    result = FactResult(fact, checks)
+    if regions and fact.region_spec and fact.regions:
+        name = fact.region_spec
+        with _reading(fact, data.root / name):
+            for key, check in fact.regions(data).items():
+                data.spec(name).need_factors(check.moderators)
+                table = (
+                    data.runs(name, *check.outcomes)
+                    if check.final
+                    else data.series(name, *check.outcomes, weeks=check.weeks)
+                )
+                found = region(
+                    table, check.moderators, check.measure, check.direction, check.reference
+                )
+                result.regions.append(RegionResult(f"{fact.id}.region.{key}", check.claim, found))
     return result
 
 
-def _environment() -> dict[str, str]:
-    import mesa
-    import numpy
-
-    return {
-        "coprod_sim": __version__,
-        "python": platform.python_version(),
-        "mesa": mesa.__version__,
-        "numpy": numpy.__version__,
-        "machine": f"{platform.system()} {platform.machine()}",
-    }
+@contextmanager
+def _reading(fact: Fact, folder: Path) -> Iterator[None]:
+    """Re-raise what reading a fact's results raises (a spec that no longer holds what the
+    fact reads, a folder that is not there) as a :class:`StudyError` naming the fact and
+    the results folder."""
+    try:
+        yield
+    except (KeyError, ValueError) as error:
+        detail = error.args[0] if isinstance(error, KeyError) and error.args else error
+        raise StudyError(f"{fact.subject} cannot be evaluated from {folder}: {detail}") from error
