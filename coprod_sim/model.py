@@ -32,11 +32,12 @@ import mesa
 import networkx as nx
 import numpy as np
 from numpy.typing import NDArray
-from scipy import sparse
 
+from coprod_sim import initialization
 from coprod_sim.agents import Manager, Patient, Provider
 from coprod_sim.collector import collaborative_collector
 from coprod_sim.improvement import Changes, GroupViews, Improvement, Teams
+from coprod_sim.initialization import Site
 from coprod_sim.mechanisms import (
     bounded_confidence,
     care,
@@ -48,23 +49,7 @@ from coprod_sim.mechanisms import (
 )
 from coprod_sim.mechanisms import trust as trust_mechanism
 from coprod_sim.outputs import Recorder
-from coprod_sim.population import Patients, Providers, allocate, site_shares
 from coprod_sim.scenario import Scenario, load_scenario, validate
-
-#: Concentration of the Beta distribution of initial trust around each group's mean.
-TRUST_CONCENTRATION = 10.0
-
-
-class Site:
-    """A clinic: its name, its region and where its people sit in the arrays."""
-
-    def __init__(self, index: int, name: str, region: str) -> None:
-        self.index = index
-        self.name = name
-        self.region = region
-
-    def __repr__(self) -> str:
-        return f"Site({self.index}, {self.name!r})"
 
 
 class CoproductionModel(mesa.Model):
@@ -87,7 +72,8 @@ class CoproductionModel(mesa.Model):
         improvement: the improvement process (teams, changes, tests; see ``improvement``).
         teams: each site's improvement team (``improvement.teams``).
         changes: every change tested, and who uses it (``improvement.changes``).
-        provider_network: ties between providers (networkx graph).
+        network: ties between providers, as edges and a sparse adjacency matrix;
+            ``provider_network`` gives them as a networkx graph.
         datacollector: Mesa DataCollector with the collaborative-level series.
         outputs: tidy per-step DataFrames (collaborative, sites, groups, site_groups).
     """
@@ -161,10 +147,15 @@ class CoproductionModel(mesa.Model):
         self.group_reachability = np.array([g.reachability for g in s.groups])
         self.key_population = np.isin(self.group_names, s.key_populations)
 
-        group_counts, provider_counts = self._build_sites()
-        self._build_patients(group_counts, provider_counts)
-        team_staff = self._build_providers(provider_counts)
-        self._build_network(provider_counts, self.providers.site_bounds)
+        # The collaborative, in the order it draws from the generator (ODD §5).
+        layout = initialization.build_sites(s, self.group_names, self.rng)
+        self.sites = layout.sites
+        self.crisis_hit = layout.crisis_hit
+        self.patients_by_site_group = np.stack(layout.group_counts).astype(float)
+        self.patients = initialization.build_patients(s, layout, self.rng)
+        self.providers, team_staff = initialization.build_providers(s, layout, self.rng)
+        self.network = initialization.build_network(s, layout, self.providers, self.rng)
+        self._network_graph: nx.Graph | None = None
         self.improvement = Improvement(
             s,
             self.rng,
@@ -192,103 +183,6 @@ class CoproductionModel(mesa.Model):
         self.improvement.recruit()
         self.patient_trust = self.patients.trust()
 
-    def _build_sites(self) -> tuple[list[NDArray], NDArray]:
-        """Sites, and how many patients of each group and how many providers each has."""
-        s = self.parameters
-        self.sites: list[Site] = []
-        provider_counts, group_counts = [], []
-        names = iter(s.site_names)
-        for spec in s.sites:
-            expected = np.array([spec.group_shares.get(g, 0.0) for g in self.group_names])
-            for _ in range(spec.count):
-                self.sites.append(Site(len(self.sites), next(names), spec.name))
-                shares = site_shares(expected, s.share_variation, self.rng)
-                group_counts.append(allocate(spec.patients, shares))
-                provider_counts.append(spec.providers)
-        places = set(s.crisis_sites)
-        self.crisis_hit = np.array(
-            [not places or site.name in places or site.region in places for site in self.sites]
-        )
-        self.patients_by_site_group = np.stack(group_counts).astype(float)
-        return group_counts, np.asarray(provider_counts, dtype=np.int64)
-
-    def _build_patients(self, group_counts: list[NDArray], provider_counts: NDArray) -> None:
-        """Patients sorted by site, provider and group; caseloads as equal as can be."""
-        s = self.parameters
-        rng = self.rng
-        n_groups = len(self.group_names)
-        provider_start = np.concatenate([[0], np.cumsum(provider_counts)])
-        site_of, provider_of, group_of = [], [], []
-        for site, counts in enumerate(group_counts):
-            groups = np.repeat(np.arange(n_groups, dtype=np.int8), counts)
-            rng.shuffle(groups)
-            local = np.arange(groups.size) % provider_counts[site]
-            order = np.lexsort((groups, local))
-            site_of.append(np.full(groups.size, site, dtype=np.int32))
-            provider_of.append((local[order] + provider_start[site]).astype(np.int32))
-            group_of.append(groups[order])
-        site_arr = np.concatenate(site_of)
-        provider_arr = np.concatenate(provider_of)
-        group_arr = np.concatenate(group_of)
-        # A group's historical trust is both its members' base rate and their mean start.
-        mean_trust = np.clip(
-            s.initial_trust - np.array([g.trust_deficit for g in s.groups]), 0.02, 0.98
-        )[group_arr]
-        initial_trust = rng.beta(
-            mean_trust * TRUST_CONCENTRATION, (1 - mean_trust) * TRUST_CONCENTRATION
-        )
-        good, bad = trust_mechanism.evidence_for(initial_trust, s.trust_prior_strength, mean_trust)
-        self.patients = Patients(
-            site=site_arr,
-            provider=provider_arr,
-            group=group_arr,
-            cell=provider_arr * n_groups + group_arr.astype(np.int32),
-            good=good.astype(np.float32),
-            bad=bad.astype(np.float32),
-            base_rate=mean_trust.astype(np.float32),
-            in_care=rng.random(site_arr.size) < s.initial_retention,
-            representative=np.zeros(site_arr.size, dtype=bool),
-            site_bounds=np.concatenate([[0], np.cumsum([c.sum() for c in group_counts])]),
-        )
-
-    def _build_providers(self, provider_counts: NDArray) -> NDArray[np.int64]:
-        """Providers' stigma, regard and thresholds; returns who sits on each site's team
-        (sites × providers on the team)."""
-        s = self.parameters
-        rng = self.rng
-        n_groups, n_sites = len(self.group_names), len(self.sites)
-        n = int(provider_counts.sum())
-        bounds = np.concatenate([[0], np.cumsum(provider_counts)])
-        stigma_mean = np.clip(
-            s.initial_stigma * np.array([g.stigma_factor for g in s.groups]), 0, 1
-        )
-        stigma = np.clip(rng.normal(stigma_mean, s.stigma_spread, (n, n_groups)), 0, 1)
-        regard = np.clip(rng.normal(s.initial_regard, 0.1, n), 0.02, 0.98)
-        regard_good, regard_bad = trust_mechanism.evidence_for(
-            regard, s.trust_prior_strength, s.initial_regard
-        )
-        threshold = np.clip(rng.normal(s.threshold_mean, s.threshold_sd, n), 0, 1)
-        team_staff = s.team_size - s.representative_seats - 1
-        staff = np.stack(
-            [
-                np.sort(bounds[site] + rng.choice(provider_counts[site], team_staff, replace=False))
-                for site in range(n_sites)
-            ]
-        )
-        on_team = np.zeros(n, dtype=bool)
-        on_team[staff.ravel()] = True
-        self.providers = Providers(
-            site=np.repeat(np.arange(n_sites, dtype=np.int32), provider_counts),
-            on_team=on_team,
-            stigma=stigma,
-            regard_good=regard_good,
-            regard_bad=regard_bad,
-            regard_base_rate=s.initial_regard,
-            threshold=threshold,
-            site_bounds=bounds,
-        )
-        return staff
-
     def _build_agents(self) -> None:
         """Mesa agents, as views into the arrays."""
         # Collecting garbage during a million allocations only wastes time: they form no
@@ -303,67 +197,12 @@ class CoproductionModel(mesa.Model):
             if was_enabled:
                 gc.enable()
 
-    def _build_network(self, counts: NDArray, bounds: NDArray) -> None:
-        """Ties within sites (small world or complete) and across sites between team members.
-
-        Every graph draws its randomness from the model's generator. The ties are kept as
-        an edge array and a sparse adjacency matrix; ``provider_network`` gives them as a
-        networkx graph.
-        """
-        s = self.parameters
-        parts = []
-        for site, n in enumerate(counts.tolist()):
-            # A small world links each provider to k//2 neighbours on each side; a site
-            # too small for that ring is complete.
-            ring = 2 * (s.within_site_ties // 2)
-            if s.provider_network == "complete" or (ring > 0 and n <= ring + 1):
-                local = np.column_stack(np.triu_indices(n, 1))
-            elif s.within_site_ties == 0:
-                local = np.empty((0, 2), dtype=np.int64)
-            else:
-                graph = nx.watts_strogatz_graph(
-                    n, s.within_site_ties, s.rewiring, seed=self._nx_seed()
-                )
-                local = np.array(graph.edges(), dtype=np.int64).reshape(-1, 2)
-            parts.append(local + bounds[site])
-        team_members = np.flatnonzero(self.providers.on_team)
-        team_site = self.providers.site[team_members]
-        if s.cross_site_ties > 0 and len(self.sites) > 1:
-            for member, site in zip(team_members, team_site, strict=True):
-                others = team_members[team_site != site]
-                partners = self.rng.choice(
-                    others, size=min(s.cross_site_ties, others.size), replace=False
-                )
-                parts.append(np.column_stack([np.full(partners.size, member), partners]))
-        edges = np.concatenate(parts).astype(np.int64) if parts else np.empty((0, 2), np.int64)
-        edges = np.unique(np.sort(edges, axis=1), axis=0)  # one tie per pair
-        n = int(bounds[-1])
-        rows = np.concatenate([edges[:, 0], edges[:, 1]])
-        cols = np.concatenate([edges[:, 1], edges[:, 0]])
-        self._edges = edges
-        self._adjacency = sparse.csr_array(
-            (np.ones(rows.size, dtype=np.float32), (rows, cols)), shape=(n, n)
-        )
-        self._degree = np.bincount(rows, minlength=n).astype(float)
-        self._network: nx.Graph | None = None
-
     @property
     def provider_network(self) -> nx.Graph:
         """Ties between providers as a networkx graph; nodes carry ``site`` and ``team``."""
-        if self._network is None:
-            graph = nx.Graph()
-            graph.add_nodes_from(
-                (i, {"site": int(site), "team": bool(team)})
-                for i, (site, team) in enumerate(
-                    zip(self.providers.site, self.providers.on_team, strict=True)
-                )
-            )
-            graph.add_edges_from(self._edges.tolist())
-            self._network = graph
-        return self._network
-
-    def _nx_seed(self) -> int:
-        return int(self.rng.integers(2**63 - 1))
+        if self._network_graph is None:
+            self._network_graph = self.network.graph(self.providers.site, self.providers.on_team)
+        return self._network_graph
 
     # ------------------------------------------------------------------------------------------
     # The week
@@ -435,7 +274,7 @@ class CoproductionModel(mesa.Model):
         if ch.adopted.size == 0:
             return
         draw = self.rng.random(ch.adopted.size)
-        share = ch.colleague_share(self._adjacency, self._degree)
+        share = ch.colleague_share(self.network.adjacency, self.network.degree)
         crisis_slot = in_crisis[ch.pair_site[ch.slot_pair]]
         if s.uptake_rule == "bass":
             push = np.where(crisis_slot, 0.0, s.external_influence * s.authority_support)
@@ -496,7 +335,9 @@ class CoproductionModel(mesa.Model):
         s = self.parameters
         if s.peer_rate == 0:
             return  # no exchange: skip drawing the matching
-        first, second = bounded_confidence.random_matching(self._edges, self.providers.n, self.rng)
+        first, second = bounded_confidence.random_matching(
+            self.network.edges, self.providers.n, self.rng
+        )
         bounded_confidence.exchange(
             self.providers.stigma, first, second, s.peer_latitude, s.peer_rate
         )
