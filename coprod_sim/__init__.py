@@ -14,7 +14,7 @@ are made, how widely they are taken up, whom they serve and whether they last.
 from importlib.metadata import PackageNotFoundError, version
 
 from coprod_sim.agents import Manager, Patient, Provider
-from coprod_sim.errors import Problem, ScenarioError
+from coprod_sim.errors import InputError, Problem, ScenarioError
 from coprod_sim.model import CoproductionModel
 from coprod_sim.scenario import Scenario, load_scenario, preset_names, scenario_from_text
 
@@ -25,6 +25,7 @@ except PackageNotFoundError:  # running from a source tree that is not installed
 
 __all__ = [
     "CoproductionModel",
+    "InputError",
     "Manager",
     "Patient",
     "Problem",
