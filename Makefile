@@ -15,7 +15,7 @@ APP_PORT ?= 8765
 APP_ENV := SOLARA_TELEMETRY_MIXPANEL_ENABLE=false SOLARA_ASSETS_CDN=http://127.0.0.1:9/npm/ \
 	SOLARA_THEME_SHOW_BANNER=false SOLARA_THEME_TITLE=coprod_sim
 
-.PHONY: setup run test lint bench lock clean assets app bench-app validate
+.PHONY: setup run test test-fast lint bench lock clean assets app bench-app validate
 
 setup: $(STAMP) $(ASSETS)
 
@@ -37,6 +37,11 @@ run: $(STAMP)
 
 test: $(STAMP) $(ASSETS)
 	$(BIN)/python -m pytest
+
+# The inner loop, under a minute: no slow, browser, Dask or validation tests (markers in
+# pyproject.toml, given in tests/conftest.py), so no front-end files needed either.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow and not browser and not dask and not validation" -q
 
 # The validation study: specs shipped in coprod_sim/validation/specs/, data in
 # results/validation, report in docs/validation.md (its default in the source tree).

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -44,3 +45,81 @@ def careqic_run() -> CoproductionModel:
     model = CoproductionModel.from_scenario("careqic", rng=11)
     model.run_for(78)
     return model
+
+
+# --- markers: slow, browser, dask, validation (registered in pyproject.toml) ------------------
+# `make test` runs everything; `make test-fast` leaves out all four. A test is marked here by
+# where it is and which fixtures it uses, so the test files need no decorators.
+
+#: Tests that took about 3 s or more (2.5 s and up) in `pytest --durations=60` on this 2-core
+#: machine, 2026-12-01, with other work running beside it; without them `make test-fast`
+#: takes under a minute. The browser, Dask, install and validation tests are marked apart.
+SLOW = {
+    "tests/test_cli.py::test_earlier_results_are_replaced_only_when_asked",
+    "tests/test_cli.py::test_the_installed_command_exits_2_on_bad_input",
+    "tests/test_cli.py::test_the_written_scenario_reproduces_the_run",
+    "tests/test_experiments.py::test_local_process_pool_and_sequential_give_the_same_data",
+    "tests/test_experiments.py::test_morris_ranks_the_factors_the_same_way",
+    "tests/test_experiments.py::test_sobol_indices_find_the_factor_that_matters_and_the_inert_one",
+    "tests/test_experiments.py::test_the_report_is_one_self_contained_file",
+    "tests/test_model.py::test_same_seed_same_results_in_another_process",
+    "tests/test_reductions.py::test_model_uptake_follows_discrete_bass_at_sultan_s_mean_coefficients",
+    "tests/test_reductions.py::test_model_uptake_follows_the_bass_closed_form_for_small_weekly_hazards",
+    "tests/test_sweeps.py::test_a_lost_local_worker_stops_the_sweep_cleanly_and_a_re_run_finishes_it",
+    "tests/test_sweeps.py::test_a_sweep_killed_with_sigkill_resumes_to_the_uninterrupted_data",
+    "tests/test_sweeps.py::test_an_unreachable_dask_scheduler_is_bad_input",
+    "tests/test_sweeps.py::test_compare_prints_each_difference_with_its_interval_and_verdict",
+    "tests/test_sweeps.py::test_ctrl_c_stops_cleanly_and_the_same_command_resumes",
+    "tests/test_sweeps.py::test_replications_and_steps_from_the_command_line_are_a_different_experiment",
+    "tests/test_sweeps.py::test_sweep_prints_the_outcomes_writes_a_report_and_resumes_as_a_no_op",
+    "tests/test_sweeps.py::test_the_shipped_specs_run_at_reduced_size",
+}
+#: Fixtures that drive Debian's Chromium against a real Solara server (tests/app/conftest.py).
+BROWSER_FIXTURES = {"page", "chromium", "app_server"}
+#: A `dask scheduler` and two `dask worker`s on loopback (tests/test_sweeps.py).
+DASK_FIXTURES = {"dask_cluster"}
+#: The quick validation study, run once per module (tests/test_validation.py, ~2 minutes).
+VALIDATION_FIXTURES = {"study"}
+#: Tests of an installed wheel: building, installing and running it (tests/test_install.py).
+INSTALL_FIXTURES = {"installed"}
+#: Tests that run (part of) the validation study without those fixtures.
+VALIDATION = {
+    "tests/test_install.py::test_the_installed_validate_finds_its_specs_from_an_empty_folder",
+}
+
+
+def markers_for(nodeid: str, fixtures: set[str]) -> list[str]:
+    """The markers a test gets from its node id (parameters left out) and fixtures."""
+    test = nodeid.split("[", 1)[0]
+    path = test.split("::", 1)[0]
+    marks = []
+    if path == "tests/app/test_browser.py" or fixtures & BROWSER_FIXTURES:
+        marks += ["browser", "slow"]
+    if fixtures & DASK_FIXTURES:
+        marks += ["dask", "slow"]
+    in_study = path == "tests/test_validation.py" and fixtures & VALIDATION_FIXTURES
+    if test in VALIDATION or in_study:
+        marks += ["validation", "slow"]
+    if test in SLOW or fixtures & INSTALL_FIXTURES:
+        marks.append("slow")
+    return list(dict.fromkeys(marks))
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        for name in markers_for(item.nodeid, set(getattr(item, "fixturenames", ()))):
+            item.add_marker(name)
+    # A renamed test would silently lose its marker: name the entries that name no test.
+    modules = {item.nodeid.split("::", 1)[0]: getattr(item, "module", None) for item in items}
+    stale = sorted(
+        test
+        for test in SLOW | VALIDATION
+        if (path := test.split("::")[0]) in modules
+        and not hasattr(modules[path], test.split("::")[-1])
+    )
+    if stale:
+        warnings.warn(
+            pytest.PytestWarning(f"tests/conftest.py marks tests that do not exist: {stale}"),
+            stacklevel=1,
+        )

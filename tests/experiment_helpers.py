@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pandas as pd
 
 from coprod_sim.experiments import analysis
+from coprod_sim.experiments.engine import RunResult, RunTask, execute
 from tests.conftest import small_scenario
 
 SPEC = """
@@ -46,3 +48,19 @@ def results(out: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     runs = analysis.load_runs(out).sort_values("run_id", ignore_index=True)
     series = analysis.load_series(out).sort_values(["run_id", "step"], ignore_index=True)
     return runs, series
+
+
+def gated_execute(gate: Path, free_replications: int, task: RunTask) -> RunResult:
+    """The engine's ``execute``, except that runs of replication ``free_replications`` and
+    later wait until the file ``gate`` exists.
+
+    A test that interrupts a sweep patches ``engine.execute`` with
+    ``functools.partial(gated_execute, gate, k)``: replications below ``k`` run at once and
+    the rest cannot finish before the test opens the gate, so the sweep is mid-way when the
+    interruption lands, however fast or slow the machine. The function is found by name in
+    each worker (process pool, forkserver or Dask), so it lives in an importable module.
+    """
+    if task.ids["replication"] >= free_replications:
+        while not gate.exists():
+            time.sleep(0.01)
+    return execute(task)

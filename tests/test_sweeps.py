@@ -11,6 +11,7 @@ import textwrap
 import threading
 import time
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -19,11 +20,11 @@ import pytest
 from typer.testing import CliRunner
 
 from coprod_sim.cli import app
-from coprod_sim.experiments import analysis
+from coprod_sim.experiments import analysis, engine
 from coprod_sim.experiments.engine import run_experiment
 from coprod_sim.experiments.spec import load_experiment, parse_spec, read_spec, resolve
 from coprod_sim.experiments.store import ResultsFolder
-from tests.experiment_helpers import results, write_spec
+from tests.experiment_helpers import gated_execute, results, write_spec
 
 ROOT = Path(__file__).parents[1]
 BIN = Path(sys.executable).parent
@@ -45,20 +46,45 @@ def _parts(out: Path) -> int:
     return len(list((out / "runs").glob("part-*.parquet")))
 
 
+#: Replications that run at once in an interrupted sweep; later ones wait for the test's gate
+#: (``experiment_helpers.gated_execute``), so the interruption always lands mid-sweep.
+FREE_REPLICATIONS = 2
+#: The same command line as ``coprod``, with ``engine.execute`` gated (the gate's path first).
+GATED_COPROD = textwrap.dedent(
+    f"""
+    import functools, sys
+    from pathlib import Path
+    from coprod_sim.experiments import engine
+    from tests.experiment_helpers import gated_execute
+    gate = Path(sys.argv.pop(1))
+    engine.execute = functools.partial(gated_execute, gate, {FREE_REPLICATIONS})
+    from coprod_sim.cli import main
+    main()
+    """
+)
+
+
 # --- interruption and resume --------------------------------------------------------------
 def test_a_sweep_killed_with_sigkill_resumes_to_the_uninterrupted_data(tmp_path: Path) -> None:
     spec = write_spec(tmp_path / "spec", replications=10, steps=40)
     out = tmp_path / "out"
+    # Replications from FREE_REPLICATIONS on wait for a gate that is never opened: the kill
+    # lands after two parts are written and before the sweep can finish, on any machine.
     script = textwrap.dedent(
         f"""
+        import functools
         from pathlib import Path
-        from coprod_sim.experiments.engine import run_experiment
+        from coprod_sim.experiments import engine
         from coprod_sim.experiments.spec import load_experiment
-        run_experiment(load_experiment({str(spec)!r}), Path({str(out)!r}),
-                       executor="local", workers=2, flush_runs=2)
+        from tests.experiment_helpers import gated_execute
+        engine.execute = functools.partial(
+            gated_execute, Path({str(tmp_path / "gate")!r}), {FREE_REPLICATIONS}
+        )
+        engine.run_experiment(load_experiment({str(spec)!r}), Path({str(out)!r}),
+                              executor="local", workers=2, flush_runs=2)
         """
     )
-    sweep = subprocess.Popen([sys.executable, "-c", script], start_new_session=True)
+    sweep = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, start_new_session=True)
     try:
         _wait_for(lambda: _parts(out) >= 2, what="two parts", process=sweep)
     finally:
@@ -66,7 +92,8 @@ def test_a_sweep_killed_with_sigkill_resumes_to_the_uninterrupted_data(tmp_path:
         sweep.wait()
     experiment = load_experiment(spec)
     resumed = run_experiment(experiment, out, executor="local", workers=2)
-    assert 0 < resumed.already_done < experiment.n_runs  # it was killed mid-sweep
+    # Two parts were written (each of one run or more); the gated runs cannot have finished.
+    assert 2 <= resumed.already_done <= FREE_REPLICATIONS * len(experiment.points)
     assert resumed.done == experiment.n_runs and resumed.failed == 0
 
     run_experiment(experiment, tmp_path / "clean", executor="local", workers=2)
@@ -77,12 +104,24 @@ def test_a_sweep_killed_with_sigkill_resumes_to_the_uninterrupted_data(tmp_path:
 def test_ctrl_c_stops_cleanly_and_the_same_command_resumes(tmp_path: Path) -> None:
     spec = write_spec(tmp_path / "spec", replications=8, steps=40)
     out = tmp_path / "out"
-    command = [str(BIN / "coprod"), "sweep", str(spec), "--out", str(out), "--workers", "2"]
+    args = ["sweep", str(spec), "--out", str(out), "--workers", "2"]
+    command = [str(BIN / "coprod"), *args]
+    # The first sweep is `coprod` with the later replications gated: the Ctrl-C lands after a
+    # first part is written and before those replications can finish, on any machine.
+    gate = tmp_path / "gate"
     sweep = subprocess.Popen(
-        command, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [sys.executable, "-c", GATED_COPROD, str(gate), *args],
+        cwd=ROOT,
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
-    _wait_for(lambda: _parts(out) >= 1, what="a first part", process=sweep)
-    os.killpg(sweep.pid, signal.SIGINT)  # as a terminal's Ctrl-C: the whole process group
+    try:
+        _wait_for(lambda: _parts(out) >= 1, what="a first part", process=sweep)
+        os.killpg(sweep.pid, signal.SIGINT)  # as a terminal's Ctrl-C: the whole process group
+    finally:
+        gate.touch()  # the runs in flight may end: a stopping sweep waits for its workers
     _, stderr = sweep.communicate(timeout=60)
     assert sweep.returncode == 130, stderr
     assert "run the same command to resume" in stderr
@@ -90,7 +129,8 @@ def test_ctrl_c_stops_cleanly_and_the_same_command_resumes(tmp_path: Path) -> No
     saved = analysis.load_runs(out)
     assert saved["run_id"].is_unique
     done = len(saved)
-    assert 0 < done < 32, "the interrupt should land mid-sweep"
+    # At least the first part; at most the free replications and the runs in flight.
+    assert 1 <= done < 32
 
     again = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert again.returncode == 0, again.stderr
@@ -101,16 +141,24 @@ def test_ctrl_c_stops_cleanly_and_the_same_command_resumes(tmp_path: Path) -> No
 
 
 def test_a_lost_local_worker_stops_the_sweep_cleanly_and_a_re_run_finishes_it(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     experiment = load_experiment(write_spec(tmp_path / "spec", replications=20, steps=40))
     out = tmp_path / "out"
+    # The later replications wait for the gate, opened only once a worker is dead: the worker
+    # dies mid-sweep on any machine.
+    gate = tmp_path / "gate"
+    monkeypatch.setattr(engine, "execute", partial(gated_execute, gate, FREE_REPLICATIONS))
 
     def kill_a_worker() -> None:
-        _wait_for(lambda: _parts(out) >= 1, what="a first part")
-        me = os.getpid()  # the pool's workers are the fork server's children, not ours
-        workers = [p for p in psutil.Process(me).children(recursive=True) if p.ppid() != me]
-        workers[0].kill()  # as the kernel's out-of-memory killer would
+        try:
+            _wait_for(lambda: _parts(out) >= 1, what="a first part")
+            me = os.getpid()  # the pool's workers are the fork server's children, not ours
+            workers = [p for p in psutil.Process(me).children(recursive=True) if p.ppid() != me]
+            workers[0].kill()  # as the kernel's out-of-memory killer would
+            workers[0].wait(timeout=30)
+        finally:
+            gate.touch()
 
     killer = threading.Thread(target=kill_a_worker)
     killer.start()
@@ -118,6 +166,7 @@ def test_a_lost_local_worker_stops_the_sweep_cleanly_and_a_re_run_finishes_it(
     killer.join()
     assert stopped.interrupted and "worker process" in stopped.stopped_by
     assert 0 < stopped.done < experiment.n_runs and stopped.failed == 0
+    monkeypatch.undo()  # the re-run is an ordinary one
     resumed = run_experiment(experiment, out, executor="local", workers=2)
     assert resumed.already_done == stopped.done and resumed.done == experiment.n_runs
     assert analysis.load_runs(out)["run_id"].is_unique
@@ -164,11 +213,17 @@ def dask_cluster(tmp_path: Path) -> Iterator[tuple[str, list[subprocess.Popen]]]
     port = _free_port()
     address = f"tcp://127.0.0.1:{port}"
     common = ["--no-dashboard"]
+    # The scheduler and workers can import the tests' helpers (a test may send a gated run).
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+    }
     log = open(tmp_path / "dask.log", "w")  # noqa: SIM115 - closed below
     scheduler = subprocess.Popen(
         [str(BIN / "dask"), "scheduler", "--host", "127.0.0.1", "--port", str(port), *common],
         stdout=log,
         stderr=log,
+        env=env,
     )
     workers = [
         subprocess.Popen(
@@ -187,6 +242,7 @@ def dask_cluster(tmp_path: Path) -> Iterator[tuple[str, list[subprocess.Popen]]]
             ],
             stdout=log,
             stderr=log,
+            env=env,
         )
         for i in range(2)
     ]
@@ -208,23 +264,31 @@ def dask_cluster(tmp_path: Path) -> Iterator[tuple[str, list[subprocess.Popen]]]
 
 
 def test_a_sweep_through_a_dask_cluster_survives_a_lost_worker(
-    tmp_path: Path, dask_cluster
+    tmp_path: Path, dask_cluster, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     address, workers = dask_cluster
     experiment = load_experiment(write_spec(tmp_path / "spec", replications=8, steps=40))
     out = tmp_path / "out"
+    # The later replications wait for the gate, opened only once the worker is dead: it is
+    # lost mid-sweep, with runs left to move to the other, on any machine.
+    gate = tmp_path / "gate"
+    monkeypatch.setattr(engine, "execute", partial(gated_execute, gate, FREE_REPLICATIONS))
     killed_at: list[int] = []
 
     def kill_one_worker() -> None:
-        _wait_for(lambda: _parts(out) >= 1, what="a first part")
-        killed_at.append(len(analysis.load_runs(out)))
-        workers[0].kill()  # a lost worker: its runs are rescheduled on the other
+        try:
+            _wait_for(lambda: _parts(out) >= 1, what="a first part")
+            killed_at.append(len(analysis.load_runs(out)))
+            workers[0].kill()  # a lost worker: its runs are rescheduled on the other
+            workers[0].wait(timeout=30)
+        finally:
+            gate.touch()
 
     killer = threading.Thread(target=kill_one_worker)
     killer.start()
     summary = run_experiment(experiment, out, executor="dask", address=address, flush_runs=2)
     killer.join()
-    assert killed_at and killed_at[0] < experiment.n_runs
+    assert killed_at and 0 < killed_at[0] <= FREE_REPLICATIONS * len(experiment.points)
     assert (summary.completed, summary.failed) == (experiment.n_runs, 0)
 
     run_experiment(experiment, tmp_path / "local", executor="sequential")

@@ -151,6 +151,16 @@ class Traffic:
 
     requests: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
+    in_flight: int = 0  # requests sent that have neither finished nor failed yet
+
+    def settle(self, page: object, timeout: float = 30.0) -> None:
+        """Wait until no request is in flight: navigating away would abort one (a failure
+        of the test's making, ``net::ERR_ABORTED``), however long the page took to ask."""
+        deadline = time.monotonic() + timeout
+        while self.in_flight > 0:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{self.in_flight} request(s) still in flight after {timeout} s")
+            page.wait_for_timeout(50)  # type: ignore[attr-defined]  # Playwright's events run
 
     def check_offline(self) -> None:
         """No request failed or got an error status, and none left 127.0.0.1."""
@@ -165,8 +175,21 @@ def open_page(browser: object, traffic: Traffic) -> object:
     context = browser.new_context(viewport={"width": 1500, "height": 1100})  # type: ignore[attr-defined]
     page = context.new_page()
     page.set_default_timeout(30_000)
-    page.on("request", lambda r: traffic.requests.append(r.url))
-    page.on("requestfailed", lambda r: traffic.failed.append((r.url, str(r.failure))))
+
+    def sent(request: object) -> None:
+        traffic.requests.append(request.url)  # type: ignore[attr-defined]
+        traffic.in_flight += 1
+
+    def finished(request: object) -> None:
+        traffic.in_flight -= 1
+
+    def failed(request: object) -> None:
+        traffic.failed.append((request.url, str(request.failure)))  # type: ignore[attr-defined]
+        traffic.in_flight -= 1
+
+    page.on("request", sent)
+    page.on("requestfinished", finished)
+    page.on("requestfailed", failed)
     page.on(
         "response",
         lambda r: traffic.failed.append((r.url, f"HTTP {r.status}")) if r.status >= 400 else None,
@@ -192,12 +215,6 @@ def screenshot(page: object, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)  # type: ignore[attr-defined]
     return path
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers", "browser: end-to-end test in headless Chromium against a real Solara server"
-    )
 
 
 def element_screenshot(page: object, selector: str, name: str) -> Path:

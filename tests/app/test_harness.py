@@ -26,3 +26,31 @@ def test_offline_check_passes_local_traffic() -> None:
 def test_offline_check_refuses_other_hosts_and_failures(traffic: Traffic, message: str) -> None:
     with pytest.raises(AssertionError, match=message):
         traffic.check_offline()
+
+
+class EventsAfter:
+    """A stand-in page: its requests end after ``calls`` waits (Playwright delivers events
+    while the test waits)."""
+
+    def __init__(self, traffic: Traffic, calls: int) -> None:
+        self.traffic, self.calls, self.waits = traffic, calls, 0
+
+    def wait_for_timeout(self, ms: float) -> None:
+        self.waits += 1
+        if self.waits == self.calls:
+            self.traffic.in_flight = 0
+
+
+def test_settle_waits_until_no_request_is_in_flight() -> None:
+    traffic = Traffic(requests=[LOCAL], in_flight=2)
+    page = EventsAfter(traffic, calls=3)
+    traffic.settle(page)
+    assert page.waits == 3 and traffic.in_flight == 0
+    Traffic().settle(page)  # nothing in flight: returns at once
+    assert page.waits == 3
+
+
+def test_settle_gives_up_on_a_request_that_never_ends() -> None:
+    traffic = Traffic(requests=[LOCAL], in_flight=1)
+    with pytest.raises(TimeoutError, match="1 request"):
+        traffic.settle(EventsAfter(traffic, calls=-1), timeout=0.2)
