@@ -105,8 +105,8 @@ def narrate_ignored(result: PairResult) -> list[str]:
         "mechanism (coprod_sim/mechanisms/feedback.py) counts it as a bad experience for "
         "their trust, and in the trust mechanism (beta reputation, trust.py) one bad "
         f"experience weighs as much as {s.negativity_bias:g} good ones. A representative "
-        "whose trust runs out leaves the team (teams.py, step 7); the seat is offered to "
-        "another patient, who starts again with their own trust.",
+        "whose trust runs out leaves the team (improvement/process.py, phase 7); the seat is "
+        "offered to another patient, who starts again with their own trust.",
     ]
     if idea_clear and idea_mean < 0:
         lines.append(
@@ -299,7 +299,7 @@ DEMOS: tuple[Demo, ...] = (
         "what they said?",
         names=("input reported back", "input ignored"),
         overrides=({}, {"feedback_loop": 0.0, "acknowledgement": 0.0}),
-        mechanism="feedback.py, trust.py, teams.py (step 7)",
+        mechanism="feedback.py, trust.py, improvement/process.py (phase 7)",
         narrate=narrate_ignored,
         charts=charts_ignored,
     ),
