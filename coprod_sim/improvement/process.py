@@ -11,7 +11,9 @@ calls it at three points of the week; it never calls back into the model:
                       return what they decided (:class:`Meeting`);
 ``advance_tests``     PDSA cycles that fall due; successful changes are scaled up.
 
-A meeting, for every team that meets at once (vectorised over teams × seats):
+A meeting, for every team that meets at once. Phases 2, 3, 5 and 7 are vectorised
+over (team × seat) arrays; filling empty seats (1) goes site by site over the sites
+with a vacancy, choosing (4) team by team, and contact (6) seat by seat:
 
 1. representatives who left care give up their seats; empty seats are filled
    (``inclusion``);
@@ -21,7 +23,7 @@ A meeting, for every team that meets at once (vectorised over teams × seats):
    what its representatives said into its picture of what matters to patients
    (``priorities``);
 4. the team chooses ideas to test while it has capacity and can agree
-   (``priorities``, ``power``); only this phase loops over teams;
+   (``priorities``, ``power``);
 5. it reports back, or not, on each representative's input (``feedback``);
 6. staff and representatives meet as partners, which moves stigma and regard
    (``contact``);
