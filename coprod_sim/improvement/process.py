@@ -32,7 +32,6 @@ with a vacancy, choosing (4) team by team, and contact (6) seat by seat:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -448,13 +447,11 @@ class Improvement:
 
     # --- a change from outside --------------------------------------------------------------
     def introduce(
-        self, site: int, aspect: int, week: int, users: Iterable[int], design_quality: float
+        self, site: int, aspect: int, week: int, users: NDArray[np.int64], design_quality: float
     ) -> int:
         """A ready-made change goes into use at ``site`` outside any team's testing; the
         providers in ``users`` (already checked to be the site's) use it now."""
         change = self.changes.new(aspect, Origin.STAFF, -1, site, design_quality)
         span = self.providers.at_site(site)
-        self.changes.scale_up(
-            change, site, week, design_quality, span, np.fromiter(users, dtype=np.int64)
-        )
+        self.changes.scale_up(change, site, week, design_quality, span, users)
         return change
