@@ -1,11 +1,11 @@
-"""The validation study's CI subset: reductions and each stylized fact at reduced size.
+"""The validation study's CI subset: reductions and each stylized fact's pipeline at reduced size.
 
 The quick study (``coprod validate --quick``) runs once per session: each fact's main
 spec at 8 replications with the spec's fixed seed, the reductions at reduced size.
-The facts below are asserted where the full study shows them (docs/validation.md);
-the tolerance of each is the 95% paired interval lying on the claimed side of zero,
-and of each reduction the tolerance stated in :mod:`coprod_sim.validation.reductions`.
-Checks the model does not produce are not asserted either way: they must be reported.
+The canonical reductions are asserted, each to the tolerance stated in
+:mod:`coprod_sim.validation.reductions`. The stylized facts' verdicts are not: CI must
+never push the model toward a verdict, so for each fact it checks only that its pipeline
+runs and reports every check with an estimate, an interval and one of the verdicts.
 """
 
 from __future__ import annotations
@@ -63,21 +63,6 @@ IDS = {
     ],
 }  # fmt: skip
 
-# Checks that hold in the full study and must hold in the CI subset.
-EXPECTED = {
-    "fact1": ["patient_originated", "value"],
-    "fact2": ["trust", "dropout"],
-    "fact3": ["activity", "value"],
-    "fact4": ["heard_below_share", "gap_widens", "heard_more", "gap_smaller"],
-    "fact5": ["stigma_falls", "how_much", "how_fast"],
-    "fact6": ["sustained_uptake", "sustained_share"],
-    "fact7": ["small_vs_large", "middle_vs_large"],
-    "fact8": ["trust_erodes", "capacity_erodes", "hysteresis"],
-    "fact9": ["needed", "produced"],
-    "careqic": IDS["careqic"],
-}
-
-
 @pytest.fixture(scope="module")
 def study(tmp_path_factory: pytest.TempPathFactory) -> tuple[Study, Path]:
     root = tmp_path_factory.mktemp("validation")
@@ -116,13 +101,16 @@ def test_every_fact_and_check_has_its_stable_id(study) -> None:
     assert table["id"].isna().sum() == sum(len(r.checks) for r in result.reductions)
 
 
-@pytest.mark.parametrize("fact", list(EXPECTED))
-def test_the_stylized_fact_holds_at_reduced_size(study, fact: str) -> None:
+@pytest.mark.parametrize("fact", list(IDS))
+def test_each_fact_s_pipeline_reports_every_check_with_a_verdict(study, fact: str) -> None:
     result, _ = study
     found = result.checks().set_index("id")
-    for check in EXPECTED[fact]:
+    for check in IDS[fact]:
         row = found.loc[f"{fact}.{check}"]
-        assert row.verdict == "holds", (check, row.estimate, row.low, row.high)
+        assert row.verdict in checks.VERDICTS, (check, row.verdict)
+        assert np.isfinite(row.estimate), (check, row.estimate)
+        if np.isfinite(row.low) and np.isfinite(row.high):
+            assert row.low <= row.estimate <= row.high or row.verdict == "not shown", check
 
 
 def test_the_report_shows_every_check_and_figure_and_lists_what_fails(study) -> None:

@@ -25,6 +25,8 @@ from numpy.typing import NDArray
 from coprod_sim.experiments.stats import Interval, mean_interval, paired_difference
 
 HOLDS, FAILS, NOT_SHOWN = "holds", "does not hold", "not shown"
+#: Every verdict a check can reach.
+VERDICTS = (HOLDS, FAILS, NOT_SHOWN)
 Direction = Literal["above", "below"]
 
 
