@@ -139,14 +139,14 @@ def charts_ignored(result: PairResult) -> list[charts.Spec]:
 
 
 # --- 2. Equal-status contact and stigma --------------------------------------------------------
-def _latitude(s: Scenario) -> float:
-    """The stigma below which a provider accepts disconfirming contact (contact.py)."""
-    status = status_equality(s.power_sharing)
+def _strength(s: Scenario) -> float:
+    """How strong a good contact is under the scenario's Allport conditions (contact.py)."""
     return float(
-        contact.latitude(
-            status, s.authority_support, s.latitude_base, s.latitude_status, s.latitude_authority
+        contact.condition_strength(
+            status_equality(s.power_sharing), s.authority_support, s.cooperation,
+            s.common_goals, s.contact_without_conditions,
         )
-    )
+    )  # fmt: skip
 
 
 def narrate_contact(result: PairResult) -> list[str]:
@@ -168,13 +168,14 @@ def narrate_contact(result: PairResult) -> list[str]:
         )
     lines.append(
         "Why: in the contact mechanism (coprod_sim/mechanisms/contact.py, after Allport "
-        "1954) a good contact with a representative pulls a provider's stigma toward 0, but "
-        "only if it is below the provider's latitude of acceptance, which equal status and "
-        f"managers' support widen. Here the latitude is {_latitude(a):.2f} at rung "
-        f"{a.power_sharing} ({rung_name(a.power_sharing)}) with managers' support "
-        f"{a.authority_support:.1f}, and {_latitude(b):.2f} at rung {b.power_sharing} "
-        f"({rung_name(b.power_sharing)}) with support {b.authority_support:.1f}; providers "
-        f"start with mean stigma {b.initial_stigma:.2f} times each group's factor. "
+        "1954 and Pettigrew & Tropp 2006) a good contact with a representative pulls a "
+        "provider's stigma toward 0, and Allport's four conditions (equal status, managers' "
+        "support, cooperation, common goals) make it stronger. Here a good contact has "
+        f"{_strength(a):.2f} of its full strength at rung {a.power_sharing} "
+        f"({rung_name(a.power_sharing)}) with managers' support {a.authority_support:.1f}, "
+        f"and {_strength(b):.2f} at rung {b.power_sharing} ({rung_name(b.power_sharing)}) "
+        f"with support {b.authority_support:.1f}; providers start with mean stigma "
+        f"{b.initial_stigma:.2f} times each group's factor. "
         "Contacts that go badly push stigma up, more strongly than good ones pull it down "
         "(Barlow et al. 2012), and psychological safety (voice.py) decides how many go well."
     )

@@ -21,34 +21,50 @@ illustrative and meant to be varied; see docs/ODD.md, section 6 (input data).
 
 from __future__ import annotations
 
-#: Aspects of care that a change can improve.
-ASPECTS = (
-    "confidentiality",  # names off sign-in sheets, private counselling
-    "safe_waiting",  # no waiting where other patients can harass
-    "opening_hours",  # longer pharmacy and clinic hours
-    "respectful_care",  # non-judgemental staff
-    "waiting_time",  # shorter waits
-    "clinical_follow_up",  # lab monitoring, reminders, tracing (the four drivers)
-)
+#: Aspects of care that a change can improve, with what kind of change improves each and
+#: which part of the care cascade it drives (see ``mechanisms.cascade``). "experience":
+#: what patients meet at the clinic, which decides whether they come and stay; the other
+#: three are CaReQIC's clinical drivers of viral suppression (return to care and retention,
+#: adherence, lab monitoring). Organisational changes are decided for a whole clinic
+#: (names off the sign-in sheet, pharmacy hours); practice changes are ways of working that
+#: spread provider by provider (respectful care, adherence counselling).
+ASPECT_ROLES = {
+    "confidentiality": {"kind": "organisational", "drives": "experience"},
+    "safe_waiting": {"kind": "organisational", "drives": "experience"},
+    "opening_hours": {"kind": "organisational", "drives": "experience"},
+    "respectful_care": {"kind": "practice", "drives": "experience"},
+    "waiting_time": {"kind": "organisational", "drives": "experience"},
+    "adherence_support": {"kind": "practice", "drives": "adherence"},  # counselling
+    "lab_monitoring": {"kind": "organisational", "drives": "lab_monitoring"},  # VL tests
+    "tracing": {"kind": "organisational", "drives": "retention"},  # reminders, tracing
+}
+ASPECTS = tuple(ASPECT_ROLES)
 
-#: What staff assume matters (the NHS outpatient example: waits and staffing).
+#: What staff assume matters (the NHS outpatient example: waits and staffing; and the
+#: clinical drivers staff are trained to watch).
 STAFF_ASSUMPTIONS = {
     "confidentiality": 0.08,
     "safe_waiting": 0.04,
     "opening_hours": 0.06,
     "respectful_care": 0.07,
     "waiting_time": 0.35,
-    "clinical_follow_up": 0.40,
+    "adherence_support": 0.15,
+    "lab_monitoring": 0.15,
+    "tracing": 0.10,
 }
 
-#: How well each aspect is done before the collaborative, from 0 to 1.
+#: How well each aspect is done before the collaborative, from 0 to 1. Lab monitoring is
+#: low: in Jamaica only 13% of people starting treatment had a first viral-load test before
+#: Treat All (Cushnie et al. 2021).
 BASELINE_QUALITY = {
     "confidentiality": 0.35,
     "safe_waiting": 0.35,
     "opening_hours": 0.45,
     "respectful_care": 0.45,
     "waiting_time": 0.55,
-    "clinical_follow_up": 0.60,
+    "adherence_support": 0.50,
+    "lab_monitoring": 0.20,
+    "tracing": 0.35,
 }
 
 
@@ -68,7 +84,9 @@ def careqic_groups() -> list[dict]:
                 "opening_hours": 0.14,
                 "respectful_care": 0.20,
                 "waiting_time": 0.20,
-                "clinical_follow_up": 0.10,
+                "adherence_support": 0.04,
+                "lab_monitoring": 0.03,
+                "tracing": 0.03,
             },
         },
         {
@@ -84,7 +102,9 @@ def careqic_groups() -> list[dict]:
                 "opening_hours": 0.10,
                 "respectful_care": 0.25,
                 "waiting_time": 0.05,
-                "clinical_follow_up": 0.08,
+                "adherence_support": 0.032,
+                "lab_monitoring": 0.024,
+                "tracing": 0.024,
             },
         },
         {
@@ -100,7 +120,9 @@ def careqic_groups() -> list[dict]:
                 "opening_hours": 0.30,
                 "respectful_care": 0.20,
                 "waiting_time": 0.05,
-                "clinical_follow_up": 0.05,
+                "adherence_support": 0.02,
+                "lab_monitoring": 0.015,
+                "tracing": 0.015,
             },
         },
         {
@@ -116,7 +138,9 @@ def careqic_groups() -> list[dict]:
                 "opening_hours": 0.08,
                 "respectful_care": 0.35,
                 "waiting_time": 0.04,
-                "clinical_follow_up": 0.08,
+                "adherence_support": 0.032,
+                "lab_monitoring": 0.024,
+                "tracing": 0.024,
             },
         },
         {
@@ -132,7 +156,9 @@ def careqic_groups() -> list[dict]:
                 "opening_hours": 0.22,
                 "respectful_care": 0.25,
                 "waiting_time": 0.08,
-                "clinical_follow_up": 0.20,
+                "adherence_support": 0.08,
+                "lab_monitoring": 0.06,
+                "tracing": 0.06,
             },
         },
     ]

@@ -7,7 +7,8 @@ generator is part of what a seed means, §3.2 of docs/ODD.md):
 1. :func:`build_sites`: each site's patients per group (Dirichlet around the region's
    shares) and its providers;
 2. :func:`build_patients`: patients sorted by site, provider and group, with their
-   initial trust (Beta around their group's historical trust) and whether they are in care;
+   initial trust (Beta around their group's mean, on their group's historical base rate),
+   whether they are in care and where they stand in the care cascade;
 3. :func:`build_providers`: stigma toward each group, regard for patients, uptake
    thresholds, and who of them sits on each site's team;
 4. :func:`build_network`: ties within sites (small world or complete) and across sites
@@ -23,6 +24,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import sparse
 
+from coprod_sim.mechanisms import care, cascade
 from coprod_sim.mechanisms import trust as trust_mechanism
 from coprod_sim.population import Patients, Providers, allocate, site_shares
 from coprod_sim.scenario import Scenario
@@ -111,14 +113,27 @@ def build_patients(s: Scenario, layout: SiteLayout, rng: np.random.Generator) ->
     site_arr = np.concatenate(site_of)
     provider_arr = np.concatenate(provider_of)
     group_arr = np.concatenate(group_of)
-    # A group's historical trust is both its members' base rate and their mean start.
-    mean_trust = np.clip(
-        s.initial_trust - np.array([g.trust_deficit for g in s.groups]), 0.02, 0.98
-    )[group_arr]
+    # A group's history sets its members' base rate; the evidence they start with sets
+    # their starting trust (the same unless historical_trust is given).
+    deficit = np.array([g.trust_deficit for g in s.groups])
+    mean_trust = np.clip(s.initial_trust - deficit, 0.02, 0.98)[group_arr]
+    history = s.initial_trust if s.historical_trust is None else s.historical_trust
+    base_rate = np.clip(history - deficit, 0.02, 0.98)[group_arr]
     initial_trust = rng.beta(
         mean_trust * TRUST_CONCENTRATION, (1 - mean_trust) * TRUST_CONCENTRATION
     )
-    good, bad = trust_mechanism.evidence_for(initial_trust, s.trust_prior_strength, mean_trust)
+    good, bad = trust_mechanism.evidence_for(initial_trust, s.trust_prior_strength, base_rate)
+    n = site_arr.size
+    in_care = rng.random(n) < s.initial_retention
+    on_treatment = in_care & (rng.random(n) < s.initial_on_treatment)
+    # Those adherent at the start are suppressed: the cascade starts near where it stands.
+    adherent = on_treatment & (rng.random(n) < s.initial_adherence)
+    # Testing starts where it would stand at the baseline quality: a patient on treatment
+    # was tested in the last interval with the stationary chance, at a uniform week in it.
+    tested = on_treatment & (rng.random(n) < stationary_testing_coverage(s))
+    last_test = np.where(tested, -rng.integers(0, s.viral_load_interval, n), cascade.NEVER).astype(
+        np.int32
+    )
     return Patients(
         site=site_arr,
         provider=provider_arr,
@@ -126,11 +141,27 @@ def build_patients(s: Scenario, layout: SiteLayout, rng: np.random.Generator) ->
         cell=provider_arr * n_groups + group_arr.astype(np.int32),
         good=good.astype(np.float32),
         bad=bad.astype(np.float32),
-        base_rate=mean_trust.astype(np.float32),
-        in_care=rng.random(site_arr.size) < s.initial_retention,
-        representative=np.zeros(site_arr.size, dtype=bool),
+        base_rate=base_rate.astype(np.float32),
+        in_care=in_care,
+        representative=np.zeros(n, dtype=bool),
         site_bounds=np.concatenate([[0], np.cumsum([c.sum() for c in layout.group_counts])]),
+        on_treatment=on_treatment,
+        adherent=adherent,
+        suppressed=adherent.copy(),
+        last_test=last_test,
     )
+
+
+def stationary_testing_coverage(s: Scenario) -> float:
+    """The share of patients on treatment tested in the last ``viral_load_interval`` weeks
+    that the baseline would keep: I/(I + W), with W = 1/(visit_rate·attendance·q_lab) the
+    mean wait for a test once due, at neutral trust and the baseline lab quality q_lab."""
+    columns = care.driver_columns([s.aspect_roles[a].drives for a in s.aspects])
+    baseline = [s.baseline_quality[a] for a in s.aspects]
+    lab_quality = float(care.driver_quality(baseline, columns["lab_monitoring"]))
+    tests_per_week = s.visit_rate * s.attendance * lab_quality
+    interval = s.viral_load_interval
+    return interval * tests_per_week / (interval * tests_per_week + 1.0)
 
 
 def build_providers(

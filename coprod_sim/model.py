@@ -11,9 +11,11 @@ One step is one week; :meth:`CoproductionModel.step` is the week's schedule:
 4. uptake (Bass or threshold) and decay (sustainment) of changes in use;
 5. quality of care per provider and the value it delivers to each group;
 6. attitude exchange between colleagues (Deffuant);
-7. care: visits, experiences, trust both ways;
-8. retention: leaving and returning to care;
-9. outputs are recorded.
+7. care: visits, experiences, trust both ways; at the visits attended, starting
+   treatment, viral-load tests and adherence counselling;
+8. treatment: adherence lapses, viral suppression and rebound (the care cascade);
+9. retention: leaving and returning to care; experience becoming history;
+10. outputs are recorded.
 
 The improvement process (steps 1's learning sessions, 2 and 3) lives in
 :mod:`coprod_sim.improvement`; the model hands it the population and reads back
@@ -41,6 +43,7 @@ from coprod_sim.initialization import Site
 from coprod_sim.mechanisms import (
     bounded_confidence,
     care,
+    cascade,
     crisis,
     priorities,
     retention,
@@ -48,6 +51,7 @@ from coprod_sim.mechanisms import (
     uptake,
 )
 from coprod_sim.mechanisms import trust as trust_mechanism
+from coprod_sim.mechanisms.effects import event_probability
 from coprod_sim.outputs import Recorder
 from coprod_sim.scenario import Scenario, load_scenario, validate
 
@@ -146,6 +150,9 @@ class CoproductionModel(mesa.Model):
         self.baseline = np.array([s.baseline_quality[a] for a in s.aspects])
         self.group_reachability = np.array([g.reachability for g in s.groups])
         self.key_population = np.isin(self.group_names, s.key_populations)
+        roles = [s.aspect_roles[a] for a in s.aspects]
+        self.organisational = np.array([r.kind == "organisational" for r in roles])
+        self.driver_columns = care.driver_columns([r.drives for r in roles])
 
         # The collaborative, in the order it draws from the generator (ODD §5).
         layout = initialization.build_sites(s, self.group_names, self.rng)
@@ -162,12 +169,16 @@ class CoproductionModel(mesa.Model):
             self.patients,
             self.providers,
             GroupViews(self.what_matters, self.staff_view, self.group_reachability,
-                       self.key_population),
+                       self.key_population, self.organisational),
             team_staff,
         )  # fmt: skip
         self.in_care_by_cell = self._count_in_care_by_cell()
         self.quality = np.tile(self.baseline, (self.providers.n, 1))
-        self.value = care.value_delivered(self.quality, self.what_matters)
+        self._derive_from_quality()
+        self.care_factor = retention.care_factor(
+            self.value, self.providers.stigma, s.access_effect, s.stigma_effect
+        ).ravel()
+        self.returned = self.out_of_care_before = np.zeros(self.patients.n, dtype=bool)
         self.learning_session_weeks = _learning_session_weeks(s.support_weeks, s.learning_sessions)
         # The calendar before the first week.
         n_sites = len(self.sites)
@@ -223,6 +234,7 @@ class CoproductionModel(mesa.Model):
         self._exchange_attitudes()
         strain = np.where(in_crisis, self.parameters.crisis_strain, 0.0)[self.providers.site]
         visits = self._care(strain[:, None])
+        self._treatment()
         self._retention()
         self._observe(visits)
 
@@ -247,8 +259,10 @@ class CoproductionModel(mesa.Model):
         self, site: int, aspect: str, users: Iterable[int] = (), design_quality: float = 1.0
     ) -> int:
         """Bring a ready-made change into use at a site, outside any team's testing (an
-        evidence-based change a planner rolls out). Every provider of the site may take
-        it up; the providers in ``users`` start using it now. Returns the change's id."""
+        evidence-based change a planner rolls out). A practice change: every provider of
+        the site may take it up, and the providers in ``users`` start using it now; an
+        organisational change (``aspect_roles``) is in place at once for every provider of
+        the site. Returns the change's id."""
         if aspect not in self.aspect_names:
             raise ValueError(
                 f"aspect {aspect!r} is not an aspect of care; aspects are: "
@@ -287,7 +301,8 @@ class CoproductionModel(mesa.Model):
                 share, self.providers.threshold[ch.slot_provider]
             )
         aspect, quality, _ = ch.arrays()
-        demand = sustainment.patient_demand(self._caseload_weights())
+        caseload = self._caseload_weights()
+        demand = sustainment.patient_demand(caseload)
         hazard = sustainment.abandonment_hazard(
             s.decay_rate,
             demand[ch.slot_provider, aspect[ch.slot_change]],
@@ -296,9 +311,37 @@ class CoproductionModel(mesa.Model):
             s.support_reinforcement,
             np.where(crisis_slot, s.crisis_pressure, 0.0),
         )
-        drops = ch.adopted & (draw < uptake.adoption_probability(hazard))
+        practice = ~ch.pair_organisational[ch.slot_pair]
+        drops = ch.adopted & practice & (draw < uptake.adoption_probability(hazard))
         ch.adopted = (ch.adopted & ~drops) | adopts
-        ch.abandoned |= drops
+        self._keep_or_reverse(in_crisis, caseload)
+
+    def _keep_or_reverse(self, in_crisis: NDArray[np.bool_], caseload: NDArray) -> None:
+        """Sites keep or reverse the organisational changes in place, each as a whole, with
+        the sustainment hazard at the site's rate; a reversed change goes back to the team,
+        which may decide it again."""
+        s, ch = self.parameters, self.changes
+        users = np.bincount(ch.slot_pair[ch.adopted], minlength=ch.pair_site.size)
+        in_place = np.flatnonzero(ch.pair_organisational & (users > 0))
+        if in_place.size == 0:
+            return
+        site = ch.pair_site[in_place]
+        aspect, quality, _ = ch.arrays()
+        change = ch.pair_change[in_place]
+        bounds = self.providers.site_bounds
+        demand = sustainment.patient_demand(np.add.reduceat(caseload, bounds[:-1], axis=0))
+        hazard = sustainment.abandonment_hazard(
+            s.reversal_rate,
+            demand[site, aspect[change]],
+            quality[change],
+            self.site_support[site],
+            s.support_reinforcement,
+            np.where(in_crisis[site], s.crisis_pressure, 0.0),
+        )
+        reversed_ = self.rng.random(in_place.size) < event_probability(hazard)
+        if reversed_.any():
+            ch.reverse(in_place[reversed_])
+            self.improvement.reconsider(site[reversed_], change[reversed_])
 
     def _caseload_weights(self) -> NDArray:
         """What each provider's patients in care want, summed: (providers, aspects)."""
@@ -324,7 +367,16 @@ class CoproductionModel(mesa.Model):
             )
             quality += gains.reshape(self.providers.n, n_aspects)
         self.quality = np.minimum(quality, 1.0)
+        self._derive_from_quality()
+
+    def _derive_from_quality(self) -> None:
+        """The value each provider's care delivers to each group, and the quality of each
+        clinical driver of the cascade per provider (``care``)."""
         self.value = care.value_delivered(self.quality, self.what_matters)
+        self.driver_quality = {
+            driver: care.driver_quality(self.quality, columns)
+            for driver, columns in self.driver_columns.items()
+        }
 
     def site_quality(self) -> NDArray:
         """Mean quality of each aspect of care over each site's providers: (sites, aspects)."""
@@ -343,7 +395,8 @@ class CoproductionModel(mesa.Model):
         )
 
     def _care(self, strain: NDArray) -> NDArray:
-        """Visits, their experiences and the trust they build or break, both ways. Returns
+        """Visits, their experiences and the trust they build or break, both ways; and, at
+        the visits attended, starting treatment, viral-load tests and counselling. Returns
         the visits as counts per (provider, group, state).
 
         One uniform draw per patient decides, nested, whether a visit is due,
@@ -359,12 +412,18 @@ class CoproductionModel(mesa.Model):
             .astype(np.float32)
             .ravel()
         )
+        self.care_factor = retention.care_factor(
+            self.value, self.providers.stigma, s.access_effect, s.stigma_effect
+        ).ravel()  # per (provider, group) cell: what a patient meets at the clinic
         trust = p.trust()
+        attend = np.float32(s.visit_rate) * retention.visit_attendance(
+            trust, self.care_factor[p.cell], s.attendance, s.mistrust_effect
+        ).astype(np.float32)
         draw = self.rng.random(p.n, dtype=np.float32)
-        attend_cut = np.float32(s.visit_rate) * retention.attendance_probability(trust)
         scheduled = p.in_care & (draw < np.float32(s.visit_rate))
-        attended = p.in_care & (draw < attend_cut)
-        went_well = attended & (draw < attend_cut * good_table[p.cell])
+        attended = p.in_care & (draw < attend)
+        felt_good = good_table[p.cell] * care.appraisal(trust, s.trust_appraisal)
+        went_well = attended & (draw < attend * felt_good)
         trust_mechanism.update_evidence(
             p.good, p.bad, went_well, attended & ~went_well, s.trust_memory, s.negativity_bias
         )
@@ -387,19 +446,82 @@ class CoproductionModel(mesa.Model):
             s.trust_memory,
             s.negativity_bias,
         )
-
+        self._clinical_care(np.flatnonzero(attended))
         return visits
+
+    def _clinical_care(self, seen: NDArray[np.int64]) -> None:
+        """At the visits attended (patients ``seen``): treatment starts, viral-load tests of
+        those due, and counselling of those not adhering (``cascade``)."""
+        s, p = self.parameters, self.patients
+        provider = p.provider[seen]
+        on = p.on_treatment[seen]
+        draw = self.rng.random(seen.size)
+        test_draw = self.rng.random(seen.size)
+        tested = (
+            on
+            & cascade.test_due(p.last_test[seen], self.week, s.viral_load_interval)
+            & (test_draw < self.driver_quality["lab_monitoring"][provider])
+        )
+        p.last_test[seen[tested]] = self.week
+        # Starting treatment and resuming adherence concern different patients: one draw.
+        starts = ~on & (draw < s.treatment_start)
+        resumes = (
+            on
+            & ~p.adherent[seen]
+            & (
+                draw
+                < cascade.resume_probability(
+                    self.driver_quality["adherence"][provider],
+                    tested & ~p.suppressed[seen],
+                    s.adherence_counselling,
+                    s.enhanced_counselling,
+                )
+            )
+        )
+        p.on_treatment[seen[starts]] = True
+        p.adherent[seen[starts | resumes]] = True
+
+    def _treatment(self) -> None:
+        """A week of treatment: adherent patients may lapse (mistrust and stigma), and viral
+        load follows adherence with its lag (``cascade``)."""
+        s, p = self.parameters, self.patients
+        stigma = self.providers.stigma.ravel()[p.cell]
+        lapse = cascade.lapse_probability(
+            p.trust(), stigma, s.adherence_lapse_rate, s.mistrust_effect, s.stigma_effect
+        )
+        draw = self.rng.random(p.n, dtype=np.float32)
+        p.adherent &= ~(p.on_treatment & (draw < lapse))
+        viral_draw = self.rng.random(p.n, dtype=np.float32)
+        p.suppressed = cascade.next_viral_state(
+            p.suppressed, p.on_treatment & p.adherent, viral_draw,
+            s.suppression_rate, s.rebound_rate,
+        )  # fmt: skip
 
     def _retention(self) -> None:
         """Leaving and returning to care, with trust after this week's visits (kept for
-        the outputs: nothing changes the evidence again this week)."""
+        the outputs: nothing changes the evidence again this week). Leaving care stops
+        treatment; experience slowly becomes history (the base rate, ``trust``)."""
         s = self.parameters
         p = self.patients
         trust = self.patient_trust = p.trust()
+        tracing = self.driver_quality["retention"][p.provider]
+        leave = retention.leave_hazard(
+            trust, self.care_factor[p.cell], tracing, s.dropout_rate, s.mistrust_effect,
+            s.tracing_effect,
+        )  # fmt: skip
+        back = retention.return_hazard(
+            trust, tracing, s.return_rate, s.mistrust_effect, s.tracing_effect
+        )
         draw = self.rng.random(p.n, dtype=np.float32)
-        leaves = p.in_care & (draw < retention.dropout_hazard(trust, s.dropout_rate))
-        returns = ~p.in_care & (draw < retention.return_hazard(trust, s.return_rate))
+        leaves = p.in_care & (draw < event_probability(leave))
+        returns = ~p.in_care & (draw < event_probability(back))
+        self.out_of_care_before = ~p.in_care
+        self.returned = returns
         p.in_care ^= leaves | returns
+        p.on_treatment &= p.in_care
+        p.adherent &= p.on_treatment
+        p.suppressed &= p.on_treatment
+        trust_mechanism.drift_base_rate(p.base_rate, trust, s.history_weeks)
         n_cells = self.in_care_by_cell.size
         self.in_care_by_cell += (
             np.bincount(p.cell[returns], minlength=n_cells)

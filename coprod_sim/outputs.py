@@ -91,6 +91,13 @@ SITE_GROUP_SUMS = (
     "reps_attending",
     "reps_heard",
     "reps_dropped",
+    # the care cascade
+    "on_treatment",
+    "adherent",
+    "suppressed",
+    "tested",
+    "returned",
+    "out_of_care_before",
 )
 CHANGE_COUNTS = (
     "changes_adopted",
@@ -140,7 +147,28 @@ MEASURES = (
     "voice_share",
     "participation",
     "reps_dropped",
+    "on_treatment",
+    "adherent",
+    "suppressed",
+    "tested",
+    "returned",
+    "adherence",
+    "testing_coverage",
+    "suppression",
+    "suppression_enrolled",
+    "re_engagement",
 )
+#: Measures also given for the key populations together (``key_retention`` ...).
+KEY_MEASURES = (
+    "patients",
+    "in_care",
+    "retention",
+    "suppressed",
+    "suppression",
+    "suppression_enrolled",
+)
+#: The care cascade's measures, in frame order (the last of ``MEASURES``).
+CASCADE = MEASURES[MEASURES.index("on_treatment") :]
 
 
 def measures(sums: NDArray) -> dict[str, NDArray]:
@@ -151,7 +179,10 @@ def measures(sums: NDArray) -> dict[str, NDArray]:
     retention = in_care / patients; trust = trust_sum / patients; value = value_sum / in_care;
     engagement = attended / scheduled; provider_stigma = stigma_sum / providers;
     voice_share = reps_heard / reps_attending; participation = reps_attending / reps_seated;
-    the counts as integers. A ratio with a zero denominator is 0 (see the module docstring).
+    adherence = adherent / on_treatment; testing_coverage = tested / on_treatment;
+    suppression = suppressed / on_treatment; suppression_enrolled = suppressed / patients;
+    re_engagement = returned / out_of_care_before; the counts as integers. A ratio with a
+    zero denominator is 0 (see the module docstring).
     """
 
     def col(name: str) -> NDArray:
@@ -174,6 +205,16 @@ def measures(sums: NDArray) -> dict[str, NDArray]:
         "voice_share": _ratio(col("reps_heard"), col("reps_attending")),
         "participation": _ratio(col("reps_attending"), col("reps_seated")),
         "reps_dropped": count("reps_dropped"),
+        "on_treatment": count("on_treatment"),
+        "adherent": count("adherent"),
+        "suppressed": count("suppressed"),
+        "tested": count("tested"),
+        "returned": count("returned"),
+        "adherence": _ratio(col("adherent"), col("on_treatment")),
+        "testing_coverage": _ratio(col("tested"), col("on_treatment")),
+        "suppression": _ratio(col("suppressed"), col("on_treatment")),
+        "suppression_enrolled": _ratio(col("suppressed"), col("patients")),
+        "re_engagement": _ratio(col("returned"), col("out_of_care_before")),
     }
 
 
@@ -234,6 +275,7 @@ class Recorder:
             sg[..., _SG["scheduled"]] = by_site(visits[..., 2:].sum(axis=-1))
             sg[..., _SG["attended"]] = by_site(visits[..., 3:].sum(axis=-1))
         sg[..., _SG["stigma_sum"]] = by_site(pr.stigma)
+        self._cascade_sums(model, sg, by_site)
         sg[..., _SG["providers"]] = np.diff(pr.site_bounds)[:, None]
 
         site = np.zeros((n_sites, len(SITE_SUMS)))
@@ -266,6 +308,23 @@ class Recorder:
         self._state.append(state)
         self.latest = self._collaborative_row(model.week, sg, site, state, model)
         self._collaborative.append(self.latest)
+
+    def _cascade_sums(self, model: CoproductionModel, sg: NDArray, by_site) -> None:
+        """Patients on treatment, adherent, suppressed, tested in the last interval, and
+        returned to care this week, per (site, group)."""
+        p, pr = model.patients, model.providers
+        n_cells = pr.n * len(self.group_names)
+        recent = p.on_treatment & (model.week - p.last_test < model.parameters.viral_load_interval)
+        for name, flags in (
+            ("on_treatment", p.on_treatment),
+            ("adherent", p.adherent & p.on_treatment),
+            ("suppressed", p.suppressed),
+            ("tested", recent),
+            ("returned", model.returned),
+            ("out_of_care_before", model.out_of_care_before),
+        ):
+            per_cell = np.bincount(p.cell[flags], minlength=n_cells).reshape(pr.n, -1)
+            sg[..., _SG[name]] = by_site(per_cell)
 
     def _change_sums(self, model: CoproductionModel, site: NDArray) -> None:
         ch = model.changes
@@ -337,6 +396,11 @@ class Recorder:
             row[f"retention_{g}"] = float(by_group["retention"][k])
             row[f"stigma_{g}"] = float(by_group["provider_stigma"][k])
             row[f"heard_{g}"] = int(by_group["reps_heard"][k])
+            row[f"suppression_{g}"] = float(by_group["suppression"][k])
+            row[f"suppressed_{g}"] = int(by_group["suppressed"][k])
+        key = measures(group[np.asarray(self.key_population, dtype=bool)].sum(axis=0))
+        for name in KEY_MEASURES:
+            row[f"key_{name}"] = _scalar(key[name])
         return row
 
     @staticmethod

@@ -30,6 +30,11 @@ class Patients:
     in_care: NDArray[np.bool_]
     representative: NDArray[np.bool_]
     site_bounds: NDArray[np.int64]  # patients of site k are [bounds[k], bounds[k+1])
+    # The care cascade (see mechanisms.cascade): suppressed ⊆ on_treatment ⊆ in_care.
+    on_treatment: NDArray[np.bool_]
+    adherent: NDArray[np.bool_]  # taking treatment as prescribed (meaningful on treatment)
+    suppressed: NDArray[np.bool_]  # virally suppressed
+    last_test: NDArray[np.int32]  # week of the last viral-load test (cascade.NEVER if none)
 
     def __post_init__(self) -> None:
         if np.any(np.diff(self.cell) < 0):

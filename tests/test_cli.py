@@ -91,6 +91,45 @@ def test_bad_input_exits_2_without_traceback_or_output(tmp_path: Path, args, mes
     assert not out.exists()
 
 
+#: Every field the care cascade and the mechanisms of Model 2 added, with a value it refuses.
+MODEL_2_FIELDS = {
+    "token_leave_ratio": "0.5",
+    "word_of_mouth": "-1",
+    "tokenism_sensitivity": "1.5",
+    "historical_trust": "-0.2",
+    "history_weeks": "0",
+    "trust_appraisal": "2",
+    "contact_without_conditions": "1.2",
+    "attendance": "1.1",
+    "mistrust_effect": "0.5",
+    "stigma_effect": "0.9",
+    "access_effect": "0",
+    "tracing_effect": "100",
+    "initial_on_treatment": "-1",
+    "initial_adherence": "2",
+    "treatment_start": "1.01",
+    "adherence_lapse_rate": "-0.1",
+    "adherence_counselling": "3",
+    "enhanced_counselling": "-3",
+    "suppression_rate": "1.5",
+    "rebound_rate": "-0.5",
+    "viral_load_interval": "0",
+    "reversal_rate": "2",
+    "aspect_roles.tracing.kind": '"sometimes"',
+    "aspect_roles.tracing.drives": '"luck"',
+}
+
+
+@pytest.mark.parametrize(("field", "value"), sorted(MODEL_2_FIELDS.items()))
+def test_every_new_field_refuses_bad_input_naming_it(tmp_path: Path, field, value) -> None:
+    out = tmp_path / "never"
+    result = coprod("run", *SMALL, "--set", f"{field}={value}", "--steps", "2", "--out", str(out))
+    assert result.exit_code == 2, result.output
+    assert field in result.stderr and value.strip('"') in result.stderr
+    assert "Traceback" not in result.output + result.stderr
+    assert not out.exists()
+
+
 def test_a_bad_toml_file_is_refused(tmp_path: Path) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text('extends = "careqic"\nfeedback_loop = 7\n')

@@ -21,8 +21,10 @@ from hypothesis.extra import numpy as hnp
 from coprod_sim.mechanisms import (
     bounded_confidence,
     care,
+    cascade,
     contact,
     crisis,
+    effects,
     feedback,
     inclusion,
     pdsa,
@@ -189,23 +191,28 @@ def test_evidence_for_clips_trust_it_cannot_express(strength, target) -> None:
 # --- contact: provider stigma under Allport's conditions -------------------------------------
 @FAST
 @given(unit_vectors(), unit, unit, st.floats(0.0, 10.0), seeds)
-def test_contact_moves_stigma_the_right_way_and_keeps_it_in_range(x, epsilon, mu, w, seed):
+def test_contact_moves_stigma_the_right_way_and_keeps_it_in_range(x, strength, mu, w, seed):
     good = np.random.default_rng(seed).random(x.size) < 0.5
-    after = contact.update(x, good, epsilon, mu, w)
+    after = contact.update(x, good, strength, mu, w)
     assert np.all(after[good] <= x[good])  # a good contact never raises stigma
     assert np.all(after[~good] >= x[~good])  # a bad one never lowers it
     assert np.all((after >= 0) & (after <= 1))
-    closed = x > epsilon  # outside the latitude a good contact changes nothing
-    np.testing.assert_array_equal(after[good & closed], x[good & closed])
+    # Pettigrew & Tropp: a good contact lowers stigma under any conditions (strength > 0).
+    moved = good & (x > 1e-6) & (strength * mu > 0.01)
+    assert np.all(after[moved] < x[moved])
 
 
 @FAST
 @given(unit_vectors(), unit, unit, unit)
-def test_a_wider_latitude_never_leaves_stigma_higher(x, narrow, wider, mu) -> None:
-    narrow, wider = sorted((narrow, wider))
+def test_stronger_conditions_never_leave_stigma_higher(x, weak, strong, mu) -> None:
+    weak, strong = sorted((weak, strong))
     good = np.ones(x.size, dtype=bool)
     assert np.all(
-        contact.update(x, good, wider, mu, 2.0) <= contact.update(x, good, narrow, mu, 2.0)
+        contact.update(x, good, strong, mu, 2.0) <= contact.update(x, good, weak, mu, 2.0)
+    )
+    bad = ~good  # the conditions do not buffer a bad contact
+    np.testing.assert_array_equal(
+        contact.update(x, bad, strong, mu, 2.0), contact.update(x, bad, weak, mu, 2.0)
     )
 
 
@@ -221,23 +228,19 @@ def test_a_larger_step_or_negativity_weight_moves_stigma_further(x, mu1, mu2, w)
 
 
 @FAST
-@given(unit, unit, unit, unit, unit, unit, unit)
-def test_latitude_is_non_decreasing_in_status_and_authority(s1, s2, a1, a2, base, by_s, by_a):
-    (s_lo, s_hi), (a_lo, a_hi) = sorted((s1, s2)), sorted((a1, a2))
-    low = contact.latitude(s_lo, a_lo, base, by_s, by_a)
-    assert contact.latitude(s_hi, a_lo, base, by_s, by_a) >= low
-    assert contact.latitude(s_lo, a_hi, base, by_s, by_a) >= low
-    assert 0.0 <= float(low) <= 1.0
-
-
-@FAST
-@given(unit, unit, unit)
-def test_allport_conditions_only_help_contact(c1, c2, rate) -> None:
-    lo, hi = sorted((c1, c2))
-    assert contact.step_size(rate, hi) >= contact.step_size(rate, lo)  # common goals
-    assert contact.contact_probability(hi) >= contact.contact_probability(lo)  # cooperation
-    assert 0.25 <= contact.contact_probability(lo) <= 1.0
-    assert 0.0 <= contact.step_size(rate, lo) <= rate
+@given(st.lists(unit, min_size=8, max_size=8), unit)
+def test_each_allport_condition_only_strengthens_contact(levels, base) -> None:
+    """b is non-decreasing in every condition, b₀ with none and 1 with all four."""
+    lo, hi = np.minimum(levels[:4], levels[4:]), np.maximum(levels[:4], levels[4:])
+    weakest = contact.condition_strength(*lo, base)
+    for k in range(4):
+        raised = lo.copy()
+        raised[k] = hi[k]
+        assert contact.condition_strength(*raised, base) >= weakest - 1e-12
+    assert float(contact.condition_strength(0, 0, 0, 0, base)) == pytest.approx(base)
+    assert float(contact.condition_strength(1, 1, 1, 1, base)) == pytest.approx(1.0)
+    assert contact.contact_probability(hi[2]) >= contact.contact_probability(lo[2])
+    assert 0.25 <= contact.contact_probability(lo[2]) <= 1.0
 
 
 @FAST
@@ -732,7 +735,21 @@ def test_feedback_table_exhaustively() -> None:
 def test_feedback_valued_iff_draw_below_acknowledgement(draw, acknowledgement) -> None:
     good, bad = feedback.contribution_experience(False, True, draw, acknowledgement)
     assert bool(good) == (draw < acknowledgement)
-    assert not bool(bad)
+    assert not bool(bad)  # with no tokenism sensitivity, being told is never bad
+
+
+def test_input_reported_back_but_not_acted_on_can_feel_like_tokenism() -> None:
+    """Placation: not acted on, reported back, not felt valued: bad with probability τ,
+    i.e. (1 − α)·τ of such contributions; acted-on input is never bad."""
+    draws = (np.arange(100_000) + 0.5) / 100_000  # an even grid of uniform draws
+    for alpha, tau in ((0.5, 0.5), (0.2, 0.9), (0.0, 1.0), (1.0, 1.0), (0.3, 0.0)):
+        good, bad = feedback.contribution_experience(False, True, draws, alpha, tau)
+        assert good.mean() == pytest.approx(alpha, abs=1e-4)
+        assert bad.mean() == pytest.approx((1 - alpha) * tau, abs=1e-4)
+        assert not np.any(good & bad)
+        good, bad = feedback.contribution_experience(True, True, draws, alpha, tau)
+        assert good.all() and not bad.any()
+    assert feedback.unheard_experience(draws, 0.3).mean() == pytest.approx(0.3, abs=1e-4)
 
 
 # --- sustainment -------------------------------------------------------------------------------
@@ -793,17 +810,112 @@ def test_value_delivered_is_in_range_and_rises_with_quality(providers, groups, a
     assert np.all(care.value_delivered(better, what_matters) >= value - 1e-12)
 
 
-# --- retention ---------------------------------------------------------------------------------
+# --- effects, retention and the care cascade -----------------------------------------------------
+ratio = st.floats(1.0, 20.0)
+
+
 @FAST
-@given(unit, unit, unit)
-def test_retention_directions(t1, t2, rate) -> None:
+@given(ratio, unit, unit)
+def test_an_effect_is_its_ratio_across_the_range_and_neutral_at_half(r, x1, x2) -> None:
+    assert float(effects.factor(r, 0.5)) == pytest.approx(1.0)
+    assert float(effects.factor(r, 1.0) / effects.factor(r, 0.0)) == pytest.approx(r)
+    lo, hi = sorted((x1, x2))
+    assert effects.factor(r, hi) >= effects.factor(r, lo)
+    p = effects.odds_to_probability(0.75, effects.factor(r, lo))
+    assert 0.0 <= float(p) <= 1.0
+    assert float(effects.odds_to_probability(0.75, 1.0)) == pytest.approx(0.75)
+
+
+@FAST
+@given(unit, unit, unit, unit, unit, unit, ratio, ratio, ratio, ratio)
+def test_more_trust_better_care_and_less_stigma_never_lower_retention(
+    t1, t2, v1, v2, s1, s2, mistrust, access, stigma, tracing
+) -> None:
+    """Each factor alone, the others held: attendance and return never fall, leaving never
+    rises, as trust, the value of care and tracing rise and stigma falls."""
+    (t_lo, t_hi), (v_lo, v_hi), (s_lo, s_hi) = sorted((t1, t2)), sorted((v1, v2)), sorted((s1, s2))
+
+    def k(v, s):
+        return retention.care_factor(v, s, access, stigma)
+
+    def attend(t, v, s):
+        return float(retention.visit_attendance(t, k(v, s), 0.75, mistrust))
+
+    def leave(t, v, s, c):
+        return float(retention.leave_hazard(t, k(v, s), c, 0.005, mistrust, tracing))
+
+    eps = 1e-12
+    assert attend(t_hi, v_lo, s_hi) >= attend(t_lo, v_lo, s_hi) - eps
+    assert attend(t_lo, v_hi, s_hi) >= attend(t_lo, v_lo, s_hi) - eps
+    assert attend(t_lo, v_lo, s_lo) >= attend(t_lo, v_lo, s_hi) - eps
+    assert leave(t_hi, v_lo, s_hi, 0.5) <= leave(t_lo, v_lo, s_hi, 0.5) + eps
+    assert leave(t_lo, v_hi, s_hi, 0.5) <= leave(t_lo, v_lo, s_hi, 0.5) + eps
+    assert leave(t_lo, v_lo, s_lo, 0.5) <= leave(t_lo, v_lo, s_hi, 0.5) + eps
+    assert leave(t_lo, v_lo, s_hi, v_hi) <= leave(t_lo, v_lo, s_hi, v_lo) + eps  # tracing
+    back = retention.return_hazard
+    assert back(t_hi, v_lo, 0.01, mistrust, tracing) >= back(t_lo, v_lo, 0.01, mistrust, tracing)
+    assert back(t_lo, v_hi, 0.01, mistrust, tracing) >= back(t_lo, v_lo, 0.01, mistrust, tracing)
+    # Each hazard is its base rate at neutral (½) levels.
+    assert leave(0.5, 0.5, 0.5, 0.5) == pytest.approx(0.005)
+    assert float(back(0.5, 0.5, 0.01, mistrust, tracing)) == pytest.approx(0.01)
+    assert attend(0.5, 0.5, 0.5) == pytest.approx(0.75)
+
+
+@FAST
+@given(unit, unit, unit, unit, ratio, ratio)
+def test_more_trust_or_less_stigma_never_lowers_adherence(t1, t2, s1, s2, mistrust, stigma):
+    (t_lo, t_hi), (s_lo, s_hi) = sorted((t1, t2)), sorted((s1, s2))
+
+    def lapse(t, s):
+        return float(cascade.lapse_probability(t, s, 0.012, mistrust, stigma))
+
+    assert lapse(t_hi, s_hi) <= lapse(t_lo, s_hi) + 1e-12
+    assert lapse(t_lo, s_lo) <= lapse(t_lo, s_hi) + 1e-12
+    assert 0.0 <= lapse(t_lo, s_hi) <= 1.0
+    assert lapse(0.5, 0.5) == pytest.approx(-np.expm1(-0.012))
+
+
+@FAST
+@given(unit, unit, unit, unit)
+def test_better_adherence_support_and_testing_never_lower_resumption(q1, q2, c, enhanced):
+    lo, hi = sorted((q1, q2))
+    routine = cascade.resume_probability([lo, hi], [False, False], c, enhanced)
+    assert routine[1] >= routine[0]
+    found = cascade.resume_probability([lo, hi], [True, True], c, enhanced)
+    np.testing.assert_array_equal(found, [enhanced, enhanced])  # counselling after a test
+
+
+@FAST
+@given(st.integers(0, 1000), st.integers(-1000, 1000), st.integers(1, 520))
+def test_a_test_falls_due_once_the_interval_has_passed(week, last, interval) -> None:
+    assert bool(cascade.test_due(last, week, interval)) == (week - last >= interval)
+    assert bool(cascade.test_due(cascade.NEVER, week, interval))
+
+
+@FAST
+@given(st.lists(st.tuples(st.booleans(), st.booleans(), unit), min_size=1, max_size=50),
+       unit, unit)  # fmt: skip
+def test_viral_load_follows_adherence(cases, up, down) -> None:
+    suppressed, adherent, draw = (np.array(c) for c in zip(*cases, strict=True))
+    after = cascade.next_viral_state(suppressed, adherent, draw, up, down)
+    # Adherent patients never lose suppression; non-adherent ones never gain it.
+    assert np.all(after[adherent & suppressed])
+    assert not np.any(after[~adherent & ~suppressed])
+    np.testing.assert_array_equal(after[adherent & ~suppressed], draw[adherent & ~suppressed] < up)
+    np.testing.assert_array_equal(
+        after[~adherent & suppressed], draw[~adherent & suppressed] >= down
+    )
+
+
+@FAST
+@given(unit, unit, unit, st.floats(1.0, 5.0))
+def test_representatives_leave_sooner_as_trust_runs_out_and_when_alone(t1, t2, rate, token):
     lo, hi = sorted((t1, t2))
-    assert retention.dropout_hazard(hi, rate) <= retention.dropout_hazard(lo, rate)
-    assert retention.return_hazard(hi, rate) >= retention.return_hazard(lo, rate)
-    assert retention.attendance_probability(hi) >= retention.attendance_probability(lo)
-    assert 0.5 <= retention.attendance_probability(lo) <= 1.0
-    assert retention.dropout_hazard(0.5, rate) == pytest.approx(rate)  # base rate at neutral
-    assert retention.return_hazard(0.5, rate) == pytest.approx(rate)
+    leave = retention.leave_team_probability
+    assert leave(hi, rate) <= leave(lo, rate)
+    assert leave(lo, rate, True, token) >= leave(lo, rate, False, token)
+    assert 0.0 <= float(leave(lo, rate, True, token)) <= 1.0
+    assert 0.5 <= float(retention.meeting_attendance_probability(lo)) <= 1.0
 
 
 # --- crisis --------------------------------------------------------------------------------------
@@ -849,9 +961,13 @@ def test_effective_rung_in_and_after_a_crisis(rung) -> None:
     assert power.patient_input_weight(top_down[2]) <= power.patient_input_weight(coproduced[2])
 
 
-def test_accepting_a_seat_follows_trust() -> None:
-    # P(accept) = trust: 20,000 invitations at each level; tolerance 0.02 is > 5 standard errors.
+def test_accepting_a_seat_follows_trust_and_what_peers_say() -> None:
+    # 20,000 invitations at each level; tolerance 0.02 is > 5 standard errors.
     rng = np.random.default_rng(3)
     for level in (0.0, 0.2, 0.5, 0.9, 1.0):
-        rate = inclusion.accepts(np.full(20_000, level), rng).mean()
-        assert abs(rate - level) < 0.02
+        # With no word of mouth yet (½), or peers ignored (ω = 0): P(accept) = trust.
+        for word, weight in ((0.5, 1.0), (0.1, 0.0)):
+            rate = inclusion.accepts(np.full(20_000, level), word, weight, rng).mean()
+            assert abs(rate - level) < 0.02
+    bad, good = (float(inclusion.acceptance_probability(0.6, w, 1.0)) for w in (0.1, 0.9))
+    assert bad == pytest.approx(0.12) and good == pytest.approx(1.0)

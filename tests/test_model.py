@@ -19,6 +19,9 @@ from coprod_sim import CoproductionModel, Manager, Patient, Provider, Scenario, 
 
 from .conftest import SMALL_SITES, small_model, small_scenario
 
+CASCADE_SHARES = [
+    "adherence", "testing_coverage", "suppression", "suppression_enrolled", "re_engagement",
+]  # fmt: skip
 SHARE_COLUMNS = {
     "collaborative": [
         "retention",
@@ -30,6 +33,14 @@ SHARE_COLUMNS = {
         "provider_uptake",
         "voice_share",
         "participation",
+        "adherence",
+        "testing_coverage",
+        "suppression",
+        "suppression_enrolled",
+        "re_engagement",
+        "key_retention",
+        "key_suppression",
+        "key_suppression_enrolled",
     ],
     "sites": [
         "retention",
@@ -42,10 +53,17 @@ SHARE_COLUMNS = {
         "provider_uptake",
         "voice_share",
         "participation",
+        "adherence",
+        "testing_coverage",
+        "suppression",
+        "suppression_enrolled",
+        "re_engagement",
     ],
-    "groups": ["retention", "trust", "value", "engagement", "provider_stigma"],
-    "site_groups": ["retention", "trust", "value", "engagement", "provider_stigma"],
-}
+    "groups": ["retention", "trust", "value", "engagement", "provider_stigma", *CASCADE_SHARES],
+    "site_groups": [
+        "retention", "trust", "value", "engagement", "provider_stigma", *CASCADE_SHARES,
+    ],
+}  # fmt: skip
 
 
 # --- the Mesa API -----------------------------------------------------------------------
@@ -176,6 +194,24 @@ def check_invariants(model: CoproductionModel) -> None:
     assert ((model.quality >= 0) & (model.quality <= 1)).all()
     assert int(model.in_care_by_cell.sum()) == int(p.in_care.sum())
     assert p.representative.sum() == (model.teams.representatives >= 0).sum()
+    # The care cascade: suppressed ⊆ on treatment ⊆ in care, in the arrays and every week.
+    assert not (p.suppressed & ~p.on_treatment).any()
+    assert not (p.on_treatment & ~p.in_care).any()
+    assert not (p.adherent & ~p.on_treatment).any()
+    cells = frames["site_groups"]
+    assert (cells["suppressed"] <= cells["on_treatment"]).all()
+    assert (cells["adherent"] <= cells["on_treatment"]).all()
+    assert (cells["tested"] <= cells["on_treatment"]).all()
+    assert (cells["on_treatment"] <= cells["in_care"]).all()
+    assert (cells["in_care"] <= cells["patients"]).all()
+    assert (cells["returned"] <= cells["in_care"]).all()
+    # Counts are conserved: every (site, group) keeps its patients, and the levels add up.
+    assert (cells.groupby(["site", "group"])["patients"].nunique() == 1).all()
+    for name in ("on_treatment", "suppressed", "tested", "returned"):
+        weekly = cells.groupby("step")[name].sum().to_numpy()
+        np.testing.assert_array_equal(weekly, collab[name].to_numpy())
+    assert collab["suppressed"].iloc[-1] == p.suppressed.sum()
+    assert collab["on_treatment"].iloc[-1] == p.on_treatment.sum()
     # Not "every representative is in care": one may leave care between meetings (see
     # test_a_representative_out_of_care_gives_up_the_seat_at_the_next_meeting).
 
@@ -189,10 +225,13 @@ def check_invariants(model: CoproductionModel) -> None:
     seats=st.integers(0, 3),
     rule=st.sampled_from(["bass", "threshold"]),
     crisis=st.one_of(st.none(), st.integers(1, 20)),
+    history=st.one_of(st.none(), st.floats(0, 1)),
+    effect=st.floats(1.0, 20.0),
+    testing=st.integers(1, 60),
     seed=st.integers(0, 2**32 - 1),
 )
 def test_invariants_hold_for_any_settings(
-    power, inclusion, feedback, trust, stigma, seats, rule, crisis, seed
+    power, inclusion, feedback, trust, stigma, seats, rule, crisis, history, effect, testing, seed
 ) -> None:
     model = small_model(
         rng=seed,
@@ -206,6 +245,12 @@ def test_invariants_hold_for_any_settings(
         crisis_week=crisis,
         crisis_duration=5,
         support_weeks=15,
+        historical_trust=history,
+        mistrust_effect=effect,
+        stigma_effect=effect,
+        access_effect=effect,
+        tracing_effect=effect,
+        viral_load_interval=testing,
     )
     model.run_for(30)
     check_invariants(model)
@@ -273,8 +318,11 @@ def test_introduce_change_checks_its_input() -> None:
         model.introduce_change(9, "confidentiality")
     with pytest.raises(ValueError, match="providers of site 0"):
         model.introduce_change(0, "confidentiality", users=[21])
-    change = model.introduce_change(0, "confidentiality", users=[0, 1])
-    assert model.changes.users_of(change) == 2
+    change = model.introduce_change(0, "respectful_care", users=[0, 1])
+    assert model.changes.users_of(change) == 2  # a practice change: those named use it
+    # An organisational change is decided for the whole site: every provider uses it.
+    change = model.introduce_change(0, "confidentiality", users=[0])
+    assert model.changes.users_of(change) == model.providers.at_site(0).stop
 
 
 def test_the_signature_lists_every_scenario_field_as_a_keyword_with_its_default() -> None:
@@ -322,6 +370,52 @@ def test_a_representative_out_of_care_gives_up_the_seat_at_the_next_meeting() ->
         assert not np.isin(out_of_care[met], model.teams.representatives).any()
         checked += int(met.sum())
     assert checked >= 10  # the rule was exercised (20 times with this seed)
+
+
+def test_an_organisational_change_is_reversed_and_decided_again_by_the_whole_site() -> None:
+    # No decay of practice changes; organisational changes reversed often: every reversal
+    # stops the change for every provider of the site at once, and the change returns to
+    # the team's backlog, which may decide it again.
+    model = small_model(rng=2, reversal_rate=0.2, decay_rate=0.0, support_weeks=0,
+                        learning_sessions=0)  # fmt: skip
+    # A change that works poorly (design quality 0.3) is worth little to keep.
+    change = model.introduce_change(0, "confidentiality", design_quality=0.3)
+    site = model.providers.at_site(0)
+    usage, reconsidered = [], 0
+    for _ in range(30):
+        model.step()
+        ch = model.changes
+        slots = (ch.slot_change == change) & (ch.pair_site[ch.slot_pair] == 0)
+        users = ch.adopted[slots].sum()
+        assert users in (0, site.stop - site.start)  # all or none
+        usage.append(users)
+        reconsidered += any(i.change == change for i in model.teams.backlog[0])
+        reconsidered += any(t.change == change for t in model.teams.tests[0])
+    assert 0 in usage and reconsidered > 0
+
+
+def test_word_of_mouth_reads_the_group_s_experiences_on_the_team() -> None:
+    model = small_model(rng=3)
+    teams, p = model.teams, model.patients
+    assert np.allclose(teams.word_of_mouth(), 0.5)  # no experiences yet
+    who = np.flatnonzero((p.site == 0) & (p.group == 1))[:3]
+    teams.tell_peers(p, who, np.zeros(3), np.ones(3))
+    word = teams.word_of_mouth()
+    assert word[0, 1] == pytest.approx(1 / 5)  # (0 + 1)/(0 + 3 + 2)
+    assert np.allclose(np.delete(word.ravel(), 1), 0.5)
+    teams.forget_word_of_mouth(np.arange(len(teams)) == 0, 0.5)
+    assert teams.word_of_mouth()[0, 1] == pytest.approx(1 / 3.5)
+
+
+def test_historical_trust_sets_the_base_rate_apart_from_the_starting_evidence() -> None:
+    # The same starting trust on different histories: the base rates differ, the start not.
+    low, high = (small_model(rng=4, initial_trust=0.5, historical_trust=h) for h in (0.2, 0.8))
+    assert low.patients.base_rate.mean() < high.patients.base_rate.mean() - 0.5
+    assert low.patients.trust().mean() == pytest.approx(high.patients.trust().mean(), abs=0.02)
+    same = small_model(rng=4, initial_trust=0.5)
+    assert same.patients.base_rate.mean() == pytest.approx(
+        small_model(rng=4, initial_trust=0.5, historical_trust=0.5).patients.base_rate.mean()
+    )
 
 
 def test_seats_stay_empty_where_trust_is_low() -> None:

@@ -151,7 +151,7 @@ def test_the_model_s_colleagues_form_deffuant_clusters() -> None:
 
 
 # --- contact → exponential decline toward the partner (Deffuant with a fixed partner) ----------
-def test_good_contact_within_latitude_is_a_deffuant_step_toward_zero() -> None:
+def test_good_contact_at_full_strength_is_a_deffuant_step_toward_zero() -> None:
     x = np.linspace(0.0, 1.0, 11)
-    after = contact.update(x, np.ones_like(x, dtype=bool), epsilon=1.0, mu=0.2, negative_weight=2)
+    after = contact.update(x, np.ones_like(x, dtype=bool), strength=1.0, mu=0.2, negative_weight=2)
     np.testing.assert_allclose(after, x * 0.8)

@@ -63,6 +63,7 @@ IDS = {
     ],
 }  # fmt: skip
 
+
 @pytest.fixture(scope="module")
 def study(tmp_path_factory: pytest.TempPathFactory) -> tuple[Study, Path]:
     root = tmp_path_factory.mktemp("validation")

@@ -5,10 +5,19 @@ A change is born when a team starts testing an idea (see ``pdsa``). It is
 change can be adopted at several sites (teams learn from each other at
 learning sessions). Each (site, change) adoption is a *pair*, and each pair
 gives every provider of the site a *slot*: whether that provider uses the
-change now, and whether they have dropped it. A provider who drops a change
-does not take it up again: it was tried and abandoned. Uptake and decay are
-then a few vectorised operations over the slots, however many sites and
-changes there are.
+change now. Uptake and decay are then a few vectorised operations over the
+slots, however many sites and changes there are.
+
+Two kinds of change (``aspect_roles``):
+
+* a *practice* change (a way of talking to patients, adherence counselling) is
+  a habit: the team's providers start using it when it is scaled up, and it
+  spreads to, and decays from, the other providers one by one (``uptake``,
+  ``sustainment``); a provider who dropped it may take it up again;
+* an *organisational* change (names off the sign-in sheet, longer pharmacy
+  hours, a viral-load register) is decided once for the whole site: scaling it
+  up puts it in place for every provider, and the site keeps it or reverses it
+  as a whole (:meth:`Changes.reverse`); the team may decide it again later.
 """
 
 from __future__ import annotations
@@ -28,9 +37,12 @@ class Origin(IntEnum):
 class Changes:
     """The collaborative's catalogue of changes, where they are adopted and who uses them."""
 
-    def __init__(self, n_providers: int, n_sites: int) -> None:
+    def __init__(
+        self, n_providers: int, n_sites: int, organisational_aspects: NDArray[np.bool_]
+    ) -> None:
         self.n_providers = n_providers
         self.n_sites = n_sites
+        self.organisational_aspects = np.asarray(organisational_aspects, dtype=bool)
         # per change
         self.aspect: list[int] = []
         self.origin: list[Origin] = []
@@ -42,19 +54,23 @@ class Changes:
         self.pair_site = np.empty(0, dtype=np.int32)
         self.pair_change = np.empty(0, dtype=np.int32)
         self.pair_peak = np.empty(0, dtype=np.int64)
+        self.pair_organisational = np.empty(0, dtype=bool)
         self.repertoire: list[set[int]] = [set() for _ in range(n_sites)]
         # per (provider, adopted pair)
         self.slot_provider = np.empty(0, dtype=np.int32)
         self.slot_pair = np.empty(0, dtype=np.int32)
         self.slot_change = np.empty(0, dtype=np.int32)
         self.adopted = np.empty(0, dtype=bool)
-        self.abandoned = np.empty(0, dtype=bool)
         self._arrays: tuple[NDArray, NDArray, NDArray] | None = None
 
     @property
     def open(self) -> np.ndarray:
-        """Slots whose provider could still take the change up."""
-        return ~(self.adopted | self.abandoned)
+        """Slots of practice changes whose provider could take the change up (again)."""
+        return ~self.adopted & ~self.pair_organisational[self.slot_pair]
+
+    def is_organisational(self, change: int) -> bool:
+        """Whether a change is organisational (decided for the whole site)."""
+        return bool(self.organisational_aspects[self.aspect[change]])
 
     def __len__(self) -> int:
         return len(self.aspect)
@@ -80,7 +96,8 @@ class Changes:
         team_providers: NDArray,
     ) -> None:
         """A site's team scales up a tested change: every provider of the site gets a
-        slot and the team's providers start using it."""
+        slot, and the team's providers start using it (every provider of the site, for
+        an organisational change)."""
         if self.scaled_week[change] < 0:
             self.scaled_week[change] = week
         # A team that retests a shared change and improves it improves it for everyone.
@@ -92,6 +109,9 @@ class Changes:
             self.pair_site = np.append(self.pair_site, np.int32(site))
             self.pair_change = np.append(self.pair_change, np.int32(change))
             self.pair_peak = np.append(self.pair_peak, 0)
+            self.pair_organisational = np.append(
+                self.pair_organisational, self.is_organisational(change)
+            )
             providers = np.arange(site_providers.start, site_providers.stop, dtype=np.int32)
             n = providers.size
             self.slot_provider = np.concatenate([self.slot_provider, providers])
@@ -100,12 +120,15 @@ class Changes:
                 [self.slot_change, np.full(n, change, dtype=np.int32)]
             )
             self.adopted = np.concatenate([self.adopted, np.zeros(n, dtype=bool)])
-            self.abandoned = np.concatenate([self.abandoned, np.zeros(n, dtype=bool)])
-        self.adopted |= (
-            (self.slot_change == change)
-            & np.isin(self.slot_provider, team_providers)
-            & ~self.abandoned
-        )
+        here = (self.slot_change == change) & (self.pair_site[self.slot_pair] == site)
+        if not self.is_organisational(change):
+            here &= np.isin(self.slot_provider, team_providers)
+        self.adopted |= here
+
+    def reverse(self, pairs: NDArray[np.int64]) -> None:
+        """Sites reverse organisational changes: the (site, change) ``pairs`` stop for
+        every provider of the site."""
+        self.adopted &= ~np.isin(self.slot_pair, pairs)
 
     # --- views ----------------------------------------------------------------------------
     def arrays(self) -> tuple[NDArray, NDArray, NDArray]:

@@ -59,13 +59,15 @@ class GroupViews:
 
     ``what_matters``: (groups × aspects), each row normalised; ``staff_view``: what staff
     assume matters to patients (aspects), normalised; ``reachability`` and
-    ``key_population``: per group, for recruiting representatives.
+    ``key_population``: per group, for recruiting representatives; ``organisational``: per
+    aspect, whether changes to it are decided for a whole site.
     """
 
     what_matters: NDArray[np.float64]
     staff_view: NDArray[np.float64]
     reachability: NDArray[np.float64]
     key_population: NDArray[np.bool_]
+    organisational: NDArray[np.bool_]
 
 
 @dataclass(frozen=True)
@@ -106,7 +108,7 @@ class Improvement:
         self.views = views
         n_groups, n_aspects = views.what_matters.shape
         self.teams = Teams(staff, scenario.representative_seats, n_groups, n_aspects)
-        self.changes = Changes(providers.n, staff.shape[0])
+        self.changes = Changes(providers.n, staff.shape[0], views.organisational)
 
     # --- inclusion -------------------------------------------------------------------------
     def recruit(self, teams: NDArray[np.bool_] | None = None) -> None:
@@ -141,8 +143,11 @@ class Improvement:
                     self.rng,
                 )
                 picks = inclusion.recruit_deliberate(group, trust, order, seats.size, self.rng)
-            # Who is asked follows the policy; who says yes follows their trust.
-            chosen = candidates[picks[inclusion.accepts(trust[picks], self.rng)]]
+            # Who is asked follows the policy; who says yes follows their trust and what
+            # their own group says about the team.
+            word = team.word_of_mouth()[site, group[picks]]
+            says_yes = inclusion.accepts(trust[picks], word, self.scenario.word_of_mouth, self.rng)
+            chosen = candidates[picks[says_yes]]
             team.seat(patients, site, seats, chosen)
 
     # --- a meeting --------------------------------------------------------------------------
@@ -165,14 +170,17 @@ class Improvement:
         rep = np.where(seated, reps, 0)  # a safe index; masked by ``seated``
         rep_trust = patients.trust(rep)
         rep_group = patients.group[rep].astype(np.int64)
-        attends = seated & (rng.random(reps.shape) < retention.attendance_probability(rep_trust))
+        attends = seated & (
+            rng.random(reps.shape) < retention.meeting_attendance_probability(rep_trust)
+        )
+        teams.forget_word_of_mouth(meets, s.trust_memory**s.meeting_interval)
 
         # 2. voice
         status = power.status_equality(rungs)
         safety = voice.psychological_safety(
             status, s.ground_rules, self.providers.regard(teams.staff).mean(axis=1)
         )
-        heard_staff, heard_reps = self._take_the_floor(
+        heard_staff, heard_reps, unheard = self._take_the_floor(
             meets_seat, attends, rep_trust, rep_group, status, safety
         )
 
@@ -182,15 +190,16 @@ class Improvement:
         # 4. choose what to test
         acted_on, started = self._choose(week, rungs, meets, site_quality)
 
-        # 5. the feedback loop
-        self._report_back(heard_patients, acted_on)
+        # 5. the feedback loop, and tokenism felt by those present but unheard
+        self._report_back(heard_patients, acted_on, reps[unheard])
 
         # 6. contact between each team's providers and its representatives present
         self._meet_as_partners(attends, rep_group, status, safety)
 
-        # 7. representatives whose trust ran out leave
+        # 7. representatives whose trust ran out leave; the only patient on a team, sooner
+        alone = seated & (seated.sum(axis=1) == 1)[:, None]
         leave_chance = retention.leave_team_probability(
-            patients.trust(rep), s.representative_leave_rate
+            patients.trust(rep), s.representative_leave_rate, alone, s.token_leave_ratio
         )
         teams.release(patients, seated & (rng.random(reps.shape) < leave_chance))
 
@@ -205,9 +214,10 @@ class Improvement:
         rep_group: NDArray[np.int64],
         status: NDArray,
         safety: NDArray,
-    ) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
+    ) -> tuple[NDArray[np.int64], NDArray[np.bool_], NDArray[np.bool_]]:
         """Phase 2: who is willing to speak, and who gets a turn (``voice``). Returns the
-        staff heard per team and the (team × seat) mask of representatives heard."""
+        staff heard per team and the (team × seat) masks of representatives heard and of
+        those willing but unheard."""
         s, rng, teams = self.scenario, self.rng, self.teams
         felt_stigma = self.providers.stigma[teams.staff[:, :, None], rep_group[:, None, :]].mean(
             axis=1
@@ -231,7 +241,8 @@ class Improvement:
         )
         is_staff = np.arange(willing.shape[1]) < n_staff
         heard = voice.allocate_turns(willing, is_staff, status[:, None], s.speaking_turns, rng)
-        return heard[:, :n_staff].sum(axis=1), heard[:, n_staff:]
+        heard_reps = heard[:, n_staff:]
+        return heard[:, :n_staff].sum(axis=1), heard_reps, willing[:, n_staff:] & ~heard_reps
 
     def _propose(
         self,
@@ -319,9 +330,14 @@ class Improvement:
             del backlog[s.backlog_limit :]
         return np.asarray(acted_on, dtype=np.int64), running
 
-    def _report_back(self, heard: NDArray[np.int64], acted_on: NDArray[np.int64]) -> None:
+    def _report_back(
+        self, heard: NDArray[np.int64], acted_on: NDArray[np.int64], unheard: NDArray[np.int64]
+    ) -> None:
         """Phase 5, the feedback loop: one experience for each representative heard, and for
-        each whose earlier idea was taken up now (they may not have spoken today)."""
+        each whose earlier idea was taken up now (they may not have spoken today); and
+        tokenism felt by the ``unheard``, present and willing but given no turn. The
+        experiences go into each representative's trust and into what their group hears
+        of the team (word of mouth)."""
         s, rng, patients = self.scenario, self.rng, self.patients
         earlier = np.setdiff1d(acted_on, heard)
         contributors = np.concatenate([heard, earlier])
@@ -330,9 +346,16 @@ class Improvement:
             rng.random(contributors.size) < s.feedback_loop,
             rng.random(contributors.size),
             s.acknowledgement,
+            s.tokenism_sensitivity,
         )
-        patients.good[contributors] += good
-        patients.bad[contributors] += s.negativity_bias * bad
+        slighted = feedback.unheard_experience(rng.random(unheard.size), s.tokenism_sensitivity)
+        who = np.concatenate([contributors, unheard])
+        good = np.concatenate([good, np.zeros(unheard.size, dtype=bool)])
+        bad = np.concatenate([bad, slighted])
+        # One representative can be both (an earlier idea taken up, unheard today).
+        np.add.at(patients.good, who, good.astype(patients.good.dtype))
+        np.add.at(patients.bad, who, (s.negativity_bias * bad).astype(patients.bad.dtype))
+        self.teams.tell_peers(patients, who, good, bad)
 
     def _meet_as_partners(
         self, attends: NDArray, rep_group: NDArray, status: NDArray, safety: NDArray
@@ -346,13 +369,13 @@ class Improvement:
         well = rng.random(shape) < contact.good_contact_probability(
             safety[:, None, None], s.contact_positivity
         )
-        epsilon = contact.latitude(
-            status, s.authority_support, s.latitude_base, s.latitude_status, s.latitude_authority
-        )
-        mu = contact.step_size(s.contact_rate, s.common_goals)
+        strength = contact.condition_strength(
+            status, s.authority_support, s.cooperation, s.common_goals,
+            s.contact_without_conditions,
+        )  # fmt: skip
         group = np.broadcast_to(rep_group[:, None, :], shape)
         staff = np.broadcast_to(teams.staff[:, :, None], shape)
-        team_epsilon = np.broadcast_to(np.asarray(epsilon)[:, None], shape[:2])
+        team_strength = np.broadcast_to(np.asarray(strength)[:, None], shape[:2])
         # Seat by seat, so a provider meeting two representatives of one group is updated twice.
         for seat in range(shape[2]):
             who = met[:, :, seat]
@@ -360,8 +383,8 @@ class Improvement:
             providers.stigma[rows, cols] = contact.update(
                 providers.stigma[rows, cols],
                 well[:, :, seat][who],
-                team_epsilon[who],
-                mu,
+                team_strength[who],
+                s.contact_rate,
                 s.negative_contact_weight,
             )
         providers.regard_good[teams.staff] += (met & well).sum(axis=2)
@@ -444,6 +467,18 @@ class Improvement:
                 Idea(ch.aspect[c], ch.origin[c], ch.origin_group[c], change=c)
                 for c in new[: s.changes_shared]
             ]
+
+    def reconsider(self, sites: NDArray[np.int64], changes: NDArray[np.int64]) -> None:
+        """Organisational changes the ``sites`` reversed go back to their teams' backlogs,
+        to be decided again if they still score well."""
+        ch, teams = self.changes, self.teams
+        for team, change in zip(sites.tolist(), changes.tolist(), strict=True):
+            pending = {i.change for i in teams.backlog[team]}
+            pending |= {t.change for t in teams.tests[team]}
+            if change not in pending:
+                teams.backlog[team].append(
+                    Idea(ch.aspect[change], ch.origin[change], ch.origin_group[change], change)
+                )
 
     # --- a change from outside --------------------------------------------------------------
     def introduce(

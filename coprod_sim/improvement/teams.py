@@ -55,6 +55,9 @@ class Teams:
         self.backlog: list[list[Idea]] = [[] for _ in range(n_teams)]
         self.tests: list[list[Test]] = [[] for _ in range(n_teams)]
         self.dropped_by_group = np.zeros((n_teams, n_groups), dtype=np.int64)
+        # What each group hears of the team: its representatives' experiences there.
+        self.word_good = np.zeros((n_teams, n_groups))
+        self.word_bad = np.zeros((n_teams, n_groups))
         # the last meeting, for outputs
         self.seated_by_group = np.zeros((n_teams, n_groups), dtype=np.int64)
         self.attending_by_group = np.zeros((n_teams, n_groups), dtype=np.int64)
@@ -72,6 +75,25 @@ class Teams:
     def seated(self) -> NDArray[np.bool_]:
         """(teams × seats): which seats are held."""
         return self.representatives != EMPTY
+
+    def word_of_mouth(self) -> NDArray[np.float64]:
+        """(teams × groups): what each group says of the team, the beta reputation
+        (r + 1)/(r + s + 2) of its representatives' experiences there (½ with none)."""
+        return (self.word_good + 1.0) / (self.word_good + self.word_bad + 2.0)
+
+    def forget_word_of_mouth(self, meets: NDArray[np.bool_], memory: float) -> None:
+        """At the teams that meet, older experiences weigh less (``memory`` per meeting)."""
+        self.word_good[meets] *= memory
+        self.word_bad[meets] *= memory
+
+    def tell_peers(
+        self, patients: Patients, who: NDArray[np.int64], good: NDArray, bad: NDArray
+    ) -> None:
+        """Representatives ``who`` tell their group at their site of a good or bad
+        experience on the team (negativity bias is the hearers', in their own trust)."""
+        where = (patients.site[who], patients.group[who])
+        np.add.at(self.word_good, where, np.asarray(good, dtype=float))
+        np.add.at(self.word_bad, where, np.asarray(bad, dtype=float))
 
     def release(self, patients: Patients, leaving: NDArray[np.bool_]) -> None:
         """Representatives flagged in the (team × seat) mask ``leaving`` give up their seats."""

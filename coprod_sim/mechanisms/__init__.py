@@ -7,8 +7,8 @@ a canonical published model (see the tests in ``tests/test_reductions.py``).
 =====================  =====================================================
 module                 mechanism
 =====================  =====================================================
-``trust``              beta reputation with negativity bias and forgetting
-``contact``            provider stigma under intergroup contact (Allport)
+``trust``              beta reputation: negativity bias, forgetting, history
+``contact``            stigma under intergroup contact (Allport, Pettigrew)
 ``bounded_confidence`` attitude exchange between colleagues (Deffuant)
 ``voice``              psychological safety, who speaks up, airtime
 ``inclusion``          who sits on the team: convenience or deliberate
@@ -16,10 +16,12 @@ module                 mechanism
 ``priorities``         what matters vs staff assumptions; choosing changes
 ``pdsa``               Plan-Do-Study-Act testing before scale-up
 ``uptake``             Bass hazard and Granovetter threshold adoption
-``feedback``           closing (or not) the feedback loop
+``feedback``           closing (or not) the feedback loop; tokenism felt
 ``sustainment``        decay of changes nobody reinforces
-``care``               value of care and the quality of a visit
+``care``               value of care, the quality of a visit, clinical drivers
 ``retention``          engagement, drop-out and return to care
+``cascade``            treatment, adherence, viral load and its monitoring
+``effects``            effects as ratios around a neutral reference
 ``crisis``             switch to command-and-control and recovery
 =====================  =====================================================
 """

@@ -23,6 +23,20 @@ A visit goes well with probability
 with f the ``experience_floor``, ``stigma`` the provider's stigma toward the
 patient's group, ``harm`` the ``stigma_harm`` and ``strain`` the crisis
 strain (0 outside a crisis).
+
+The patient feels a visit that went well as good with a chance that falls with their
+distrust, so that distrust reinforces and perpetuates itself (Slovic 1993, "Perceived
+risk, trust, and democracy": distrust colours how new evidence is read, and it keeps
+people from the contacts that could overcome it), with κ the ``trust_appraisal``:
+
+    P(felt as good) = P(good) · (1 − κ·(1 − trust))
+
+A visit not felt as good is a bad experience for the patient's trust (see ``trust``).
+
+Clinical drivers. Besides counting in what matters, the aspects that drive a part of the
+care cascade (adherence support, lab monitoring, reminders and tracing; ``aspect_roles``)
+set that part's quality: the mean quality of the aspects that drive it, or ½ (neutral)
+where no aspect does.
 """
 
 from __future__ import annotations
@@ -46,3 +60,25 @@ def good_visit_probability(
         * (1.0 - harm * np.asarray(stigma))
         * (1.0 - np.asarray(strain))
     )
+
+
+def appraisal(trust: ArrayLike, weight: float) -> NDArray:
+    """1 − κ·(1 − trust): the chance a patient feels a visit that went well as good."""
+    return 1.0 - weight * (1.0 - np.asarray(trust))
+
+
+#: The parts of the care cascade an aspect of care can drive, besides the experience.
+DRIVERS = ("adherence", "lab_monitoring", "retention")
+
+
+def driver_columns(drives: list[str]) -> dict[str, list[int]]:
+    """For each driver, the aspects (column indices) that drive it, from each aspect's role."""
+    return {d: [i for i, role in enumerate(drives) if role == d] for d in DRIVERS}
+
+
+def driver_quality(quality: ArrayLike, columns: list[int]) -> NDArray:
+    """Mean quality over the aspects ``columns`` along the last axis; ½ if there are none."""
+    quality = np.asarray(quality, dtype=float)
+    if not columns:
+        return np.full(quality.shape[:-1], 0.5)
+    return quality[..., columns].mean(axis=-1)

@@ -18,13 +18,22 @@ at the site, so across sites every key population gets its seats. Seats go
 round robin over the groups in that order; within a group the representative
 is drawn with probability proportional to trust (those willing to serve).
 
-Either way, an invited patient accepts the seat with probability equal to
-their trust in providers; a seat nobody accepts stays empty until the next
-meeting. Trust is needed for coproduction (BMA patient liaison group 2022:
-marginalised groups have lost trust, and need safe spaces to feel
-comfortable contributing):
+Either way, whether an invited patient accepts the seat depends on their own
+trust in providers and on what their peers say about the team. Trust is needed
+for coproduction (BMA patient liaison group 2022: marginalised groups have lost
+trust, and need safe spaces to feel comfortable contributing); and a minority's
+members join where their own group's experience says it is worth it (Kanter
+1977 on critical mass; Granovetter 1978 on joining where peers do). The team's
+word of mouth among group g at a site is a beta reputation (see ``trust``) of
+the experiences its representatives from g have had there, good and bad, with
+no experience at all reading ½:
 
-    P(accept) = trust
+    P(accept) = min(1, trust · (2·word_of_mouth)^ω)
+
+with ω the ``word_of_mouth`` weight (0: peers do not matter; an assumption
+with no published figure). A seat nobody accepts stays empty until the next
+meeting; a team whose representatives from a group have been ignored finds
+the group's members declining its seats.
 """
 
 from __future__ import annotations
@@ -100,7 +109,16 @@ def recruit_deliberate(
     return np.asarray(chosen, dtype=np.intp)
 
 
-def accepts(trust: ArrayLike, rng: np.random.Generator) -> NDArray[np.bool_]:
-    """Whether each invited patient accepts a seat: P(accept) = trust."""
-    trust = np.asarray(trust, dtype=float)
-    return rng.random(trust.size) < trust
+def acceptance_probability(trust: ArrayLike, word_of_mouth: ArrayLike, weight: float) -> NDArray:
+    """P(accept) = min(1, trust·(2·word_of_mouth)^ω)."""
+    return np.minimum(
+        1.0, np.asarray(trust, dtype=float) * (2.0 * np.asarray(word_of_mouth)) ** weight
+    )
+
+
+def accepts(
+    trust: ArrayLike, word_of_mouth: ArrayLike, weight: float, rng: np.random.Generator
+) -> NDArray[np.bool_]:
+    """Whether each invited patient accepts a seat."""
+    chance = acceptance_probability(trust, word_of_mouth, weight)
+    return rng.random(chance.size) < chance

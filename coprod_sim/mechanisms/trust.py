@@ -21,8 +21,20 @@ than to create (Slovic 1993, "Perceived risk, trust, and democracy"). With
 no new experiences, forgetting takes trust back toward the base rate, not
 toward ½: history is not forgotten, only recent experience.
 
-Canonical reduction: with a = ½, φ = 1 and λ = 1 this is exactly the beta
-reputation system, E = (r + 1)/(r + s + 2).
+History. The base rate is not fixed: experience slowly becomes history. Each week a
+person's base rate moves toward their current trust with a time constant of H weeks
+(``history_weeks``):
+
+    a ← a + (E − a)/H
+
+so what recent experience teaches fades with the memory φ (a half-life of 69 weeks at
+φ = 0.99), and what it leaves behind in the base rate takes years to undo. The time
+scale is an assumption anchored on Alsan & Wanamaker (2018, *Q J Econ* 133:407): the
+mistrust that followed the 1972 disclosure of the Tuskegee study had not recovered eight
+years later.
+
+Canonical reduction: with a = ½, φ = 1, λ = 1 and no history (H → ∞) this is exactly the
+beta reputation system, E = (r + 1)/(r + s + 2).
 
 The same functions serve both directions of trust: patients' trust in
 providers, and providers' regard for patients.
@@ -58,6 +70,13 @@ def update_evidence(
         np.add(bad, new_bad, out=bad, casting="unsafe")
     else:
         np.add(bad, np.multiply(new_bad, negativity_bias, dtype=bad.dtype), out=bad)
+
+
+def drift_base_rate(base_rate: NDArray, trust: ArrayLike, history_weeks: float) -> None:
+    """a ← a + (E − a)/H, in place: a week's experience becoming history."""
+    base_rate += (np.asarray(trust, dtype=base_rate.dtype) - base_rate) * np.asarray(
+        1.0 / history_weeks, dtype=base_rate.dtype
+    )
 
 
 def evidence_for(

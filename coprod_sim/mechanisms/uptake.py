@@ -28,6 +28,8 @@ import math
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from coprod_sim.mechanisms.effects import event_probability
+
 
 def bass_hazard(p: ArrayLike, q: float, share: ArrayLike) -> NDArray:
     """h = p + q·F."""
@@ -36,7 +38,7 @@ def bass_hazard(p: ArrayLike, q: float, share: ArrayLike) -> NDArray:
 
 def adoption_probability(hazard: ArrayLike, dt: float = 1.0) -> NDArray:
     """Chance of adopting within ``dt`` at a constant hazard: 1 − exp(−h·dt)."""
-    return -np.expm1(-np.asarray(hazard) * dt)
+    return event_probability(hazard, dt)
 
 
 def bass_share(t: ArrayLike, p: float, q: float, initial: float = 0.0) -> NDArray:

@@ -46,7 +46,20 @@ def weights_name_the_aspects(s: Scenario) -> Iterator[Problem]:
         yield from _weights_match(s, f"groups[{i}].what_matters", g.what_matters)
 
 
+def aspect_roles_name_the_aspects(s: Scenario) -> Iterator[Problem]:
+    """aspect_roles gives a role to exactly the aspects of care."""
+    if s.staff_assumptions:
+        yield from _names_the_aspects(s, "aspect_roles", s.aspect_roles)
+
+
 def _weights_match(s: Scenario, field: str, weights: Mapping[str, float]) -> Iterator[Problem]:
+    problems = list(_names_the_aspects(s, field, weights))
+    yield from problems
+    if not problems and sum(weights.values()) <= 0:
+        yield Problem(field, dict(weights), "needs at least one positive weight")
+
+
+def _names_the_aspects(s: Scenario, field: str, weights: Mapping[str, object]) -> Iterator[Problem]:
     aspects = set(s.staff_assumptions)
     if set(weights) != aspects:
         missing, extra = sorted(aspects - set(weights)), sorted(set(weights) - aspects)
@@ -64,8 +77,6 @@ def _weights_match(s: Scenario, field: str, weights: Mapping[str, float]) -> Ite
             f"must name exactly the aspects of care in staff_assumptions "
             f"({', '.join(s.staff_assumptions)}): {detail}",
         )
-    elif sum(weights.values()) <= 0:
-        yield Problem(field, dict(weights), "needs at least one positive weight")
 
 
 # --- names and sizes -------------------------------------------------------------------------
@@ -257,6 +268,7 @@ RULES: tuple[Rule, ...] = (
     crisis_sites_exist,
     within_site_ties_make_a_small_world,
     scaling_up_is_reachable,
+    aspect_roles_name_the_aspects,
 )
 
 

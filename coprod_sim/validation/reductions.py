@@ -77,9 +77,10 @@ def one_clinic(n_providers: int, seed: int, **overrides: object) -> Coproduction
 
 
 def model_uptake(model: CoproductionModel, weeks: int) -> np.ndarray:
-    """Share of providers using one change introduced in week 0, week by week."""
+    """Share of providers using one practice change (respectful care, which spreads
+    provider by provider) introduced in week 0, week by week."""
     n = model.providers.n
-    change = model.introduce_change(0, "confidentiality")  # no one uses it yet: F(0) = 0
+    change = model.introduce_change(0, "respectful_care")  # no one uses it yet: F(0) = 0
     shares = [0.0]
     for _ in range(weeks):
         model.step()
@@ -133,8 +134,9 @@ def threshold_cobweb(thresholds: np.ndarray, weeks: int) -> np.ndarray:
 
 
 def beta_special_case(seed: int) -> CoproductionModel:
-    """CaReQIC with base rate ½ (initial trust ½, no group deficit), no forgetting and no
-    negativity bias: the special case in which trust is beta reputation. No representative
+    """CaReQIC with base rate ½ (initial trust ½, no group deficit), no forgetting, no
+    negativity bias and no history (the base rate stays ½): the special case in which trust
+    is beta reputation. No representative
     seats, so that every experience is a visit (a representative's contributions in
     meetings are experiences too, §7.7 of the ODD)."""
     groups = [g.model_dump() | {"trust_deficit": 0.0} for g in load_scenario("careqic").groups]
@@ -143,6 +145,7 @@ def beta_special_case(seed: int) -> CoproductionModel:
         rng=seed,
         trust_memory=1.0,
         negativity_bias=1.0,
+        history_weeks=math.inf,
         initial_trust=0.5,
         groups=groups,
         representative_seats=0,

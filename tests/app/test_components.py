@@ -21,6 +21,8 @@ from app.pairs import run_pair, summary, verdict
 from app.vega import VegaLiteLive
 from coprod_sim import CoproductionModel, Scenario, load_scenario, provenance
 from coprod_sim.experiments import paired_difference, replication_seed
+from coprod_sim.mechanisms import contact as contact_mechanism
+from coprod_sim.mechanisms.power import status_equality
 from tests.conftest import SMALL_SITES, small_scenario
 
 pytestmark = pytest.mark.usefixtures("session")
@@ -315,7 +317,12 @@ def test_contact_and_inclusion_narrations(small_demo_runs: dict) -> None:
     ]
     assert f"by {abs(np.mean(change)):.3f} with shared power backed by managers" in contact[0]
     (why,) = [line for line in contact if line.startswith("Why:")]
-    assert "latitude is 0.43 at rung 4 (consultation)" in why
+    a = small_demo_runs["contact"].scenarios[0]
+    strength = contact_mechanism.condition_strength(
+        status_equality(4), a.authority_support, a.cooperation, a.common_goals,
+        a.contact_without_conditions,
+    )  # fmt: skip
+    assert f"{strength:.2f} of its full strength at rung 4 (consultation)" in why
     inclusion = demos.narrate_inclusion(small_demo_runs["inclusion"])
     assert inclusion[0].startswith("With deliberate inclusion, key populations held ")
     assert any(line.startswith("Why:") and "reachability here is" in line for line in inclusion)

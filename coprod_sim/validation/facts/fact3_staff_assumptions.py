@@ -45,7 +45,7 @@ def regions(data: StudyData) -> dict[str, RegionCheck]:
     return {
         "value": RegionCheck(
             "value to patients, staff-led minus coproduced",
-            ("staff_assumptions.waiting_time", "staff_assumptions.clinical_follow_up"),
+            ("staff_assumptions.waiting_time", "staff_assumptions.lab_monitoring"),
             contrast("value", run.arm(COPRODUCED), run.arm(STAFF_LED)),
             "below",
             outcomes=("value",),
