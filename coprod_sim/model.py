@@ -7,7 +7,8 @@ One step is one week; :meth:`CoproductionModel.step` is the week's schedule:
    changes (the first, in week 1, is where teams start: nothing is shared yet);
 2. team meetings (``improvement.Improvement.meet``): inclusion, voice, ideas,
    choice, feedback, contact;
-3. PDSA cycles that fall due; successful changes are scaled up;
+3. PDSA cycles that fall due; successful changes are scaled up; successes build
+   each team's improvement capability, which erodes week by week (faster in a crisis);
 4. uptake (Bass or threshold) and decay (sustainment) of changes in use;
 5. quality of care per provider and the value it delivers to each group;
 6. attitude exchange between colleagues (Deffuant);
@@ -184,6 +185,7 @@ class CoproductionModel(mesa.Model):
         n_sites = len(self.sites)
         self.site_phase = np.full(n_sites, crisis.Phase.BEFORE)
         self.site_rung = np.full(n_sites, s.power_sharing)
+        self.site_reporting = np.full(n_sites, s.feedback_loop)
         self.site_support = np.full(n_sites, s.support_weeks > 0)
         self.site_meeting = np.zeros(n_sites, dtype=bool)
         self.managers: list[Manager] = []
@@ -227,8 +229,11 @@ class CoproductionModel(mesa.Model):
                 self.site_rung, self.site_support, self.site_quality()
             )
         if self.site_meeting.any():
-            self.improvement.meet(week, self.site_rung, self.site_meeting, self.site_quality())
+            self.improvement.meet(
+                week, self.site_rung, self.site_reporting, self.site_meeting, self.site_quality()
+            )
         self.improvement.advance_tests(week, ~in_crisis)
+        self.improvement.erode_capability(in_crisis)
         self._uptake_and_decay(in_crisis)
         self._update_quality()
         self._exchange_attitudes()
@@ -247,6 +252,7 @@ class CoproductionModel(mesa.Model):
         )
         in_crisis = self.site_phase == crisis.Phase.CRISIS
         self.site_rung = crisis.effective_rung(s.power_sharing, self.site_phase, s.recovery)
+        self.site_reporting = crisis.reporting_back(s.feedback_loop, self.site_phase, s.recovery)
         supported = week <= s.support_weeks
         self.site_support = supported & ~in_crisis
         meeting_due = (week - 1) % s.meeting_interval == 0 and (

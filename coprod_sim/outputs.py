@@ -33,6 +33,8 @@ Columns (where they apply):
                                   their peak
 ``provider_uptake``               share of (provider, adopted change) pairs in use
 ``tests_running``                 PDSA tests in progress at the site (sites)
+``capability``                    the team's improvement capability (0-1); for the
+                                  collaborative, the mean over sites
 ``sites_with_changes``            sites that have adopted at least one change (collaborative)
 ``adopted_<aspect>``              (site, change) adoptions of changes to that aspect of care,
                                   e.g. ``adopted_confidentiality`` (collaborative)
@@ -114,6 +116,7 @@ SITE_SUMS = (
     "slots",
     "adopted_slots",
     "tests_running",
+    "capability",
     "reps_trust_sum",
 )
 PHASES = tuple(p.name.lower() for p in Phase)  # "before", "crisis", "recovery"
@@ -295,6 +298,7 @@ class Recorder:
             seated, p.trust(np.where(seated, teams.representatives, 0)), 0.0
         ).sum(axis=1)
         site[:, _S["tests_running"]] = [len(t) for t in teams.tests]
+        site[:, _S["capability"]] = teams.capability
         self._change_sums(model, site)
 
         state = (
@@ -381,6 +385,7 @@ class Recorder:
             "distinct_changes": sum(w >= 0 for w in model.changes.scaled_week),
             "ideas_tested": len(model.changes),
             "provider_uptake": float(_ratio(sums[_S["adopted_slots"]], sums[_S["slots"]])),
+            "capability": float(sums[_S["capability"]] / site.shape[0]),
             "representatives": int(total["representatives"]),
             "representative_trust": float(
                 _ratio(sums[_S["reps_trust_sum"]], total["representatives"])
@@ -495,6 +500,7 @@ class Recorder:
                     _ratio(site[..., _S["adopted_slots"]], site[..., _S["slots"]])
                 ),
                 "tests_running": flat(site[..., _S["tests_running"]]).astype(np.int64),
+                "capability": flat(site[..., _S["capability"]]),
                 "representatives": total["representatives"],
                 "representative_trust": _ratio(
                     flat(site[..., _S["reps_trust_sum"]]), total["representatives"]

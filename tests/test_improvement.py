@@ -14,7 +14,9 @@ def test_a_meeting_returns_what_it_decided() -> None:
     running = sum(len(tests) for tests in improvement.teams.tests)
     meets = np.ones(len(model.sites), dtype=bool)
 
-    meeting = improvement.meet(1, model.site_rung, meets, model.site_quality())
+    meeting = improvement.meet(
+        1, model.site_rung, model.site_reporting, meets, model.site_quality()
+    )
 
     assert meeting.tests_started == sum(len(t) for t in improvement.teams.tests) - running > 0
     # At the first meeting nobody has an earlier idea: whoever was acted on was heard today.

@@ -20,6 +20,7 @@ from hypothesis.extra import numpy as hnp
 
 from coprod_sim.mechanisms import (
     bounded_confidence,
+    capability,
     care,
     cascade,
     contact,
@@ -971,3 +972,27 @@ def test_accepting_a_seat_follows_trust_and_what_peers_say() -> None:
             assert abs(rate - level) < 0.02
     bad, good = (float(inclusion.acceptance_probability(0.6, w, 1.0)) for w in (0.1, 0.9))
     assert bad == pytest.approx(0.12) and good == pytest.approx(1.0)
+
+
+# --- capability and recovery ----------------------------------------------------------------------
+@FAST
+@given(unit, unit, unit, unit, st.floats(0.0, 10.0))
+def test_capability_builds_with_success_and_erodes_faster_under_pressure(c1, c2, rho, k, pressure):
+    lo, hi = sorted((c1, c2))
+    assert capability.success_scale(hi, rho) >= capability.success_scale(lo, rho)
+    assert 1 - rho - 1e-12 <= float(capability.success_scale(lo, rho)) <= 1.0
+    assert lo <= capability.build(lo, k) <= 1.0
+    calm = float(capability.erode(np.array(hi), 0.01, 0.0))
+    pressed = float(capability.erode(np.array(hi), 0.01, pressure))
+    assert 0.0 <= pressed <= calm <= hi
+
+
+def test_a_top_down_recovery_reports_nothing_back_and_a_coproduced_one_does() -> None:
+    phases = np.array([crisis.Phase.BEFORE, crisis.Phase.CRISIS, crisis.Phase.RECOVERY])
+    np.testing.assert_array_equal(crisis.reporting_back(0.9, phases, "top_down"), [0.9, 0.9, 0.0])
+    np.testing.assert_array_equal(crisis.reporting_back(0.9, phases, "coproduced"), [0.9] * 3)
+
+
+def test_a_cycle_realises_only_the_share_of_its_design_the_team_can() -> None:
+    assert pdsa.cycle(0.6, 0.5, 0.3, realised=1.0)[0]
+    assert not pdsa.cycle(0.6, 0.5, 0.3, realised=0.5)[0]  # 0.5 >= 0.6·0.5

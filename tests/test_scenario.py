@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Annotated
 
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
+from pydantic import TypeAdapter
 
 from coprod_sim import (
     CoproductionModel,
@@ -21,7 +23,7 @@ from coprod_sim.scenario import preset_summary
 
 from .conftest import small_scenario
 
-REQUIRED_PRESETS = {"careqic", "tokenistic", "partnership", "staff-led", "crisis"}
+REQUIRED_PRESETS = {"careqic", "tokenistic", "partnership", "staff-led", "crisis", "jaqic"}
 
 
 def problems_of(excinfo: pytest.ExceptionInfo[ScenarioError]) -> str:
@@ -303,3 +305,48 @@ def test_scenario_is_immutable_and_derives_sizes() -> None:
         s.power_sharing = 3  # type: ignore[misc]
     assert s.n_sites == 4 and s.n_patients == 540 and s.n_providers == 22
     assert math.isclose(sum(s.sites[0].group_shares.values()), 1.0)
+
+
+# --- the parameter table -------------------------------------------------------------------------
+def test_every_field_has_exactly_one_row_in_the_parameter_table() -> None:
+    from coprod_sim.scenario import evidence
+    from coprod_sim.scenario.schema import AspectRole, PatientGroup, SiteSpec
+
+    for model, table in (
+        (Scenario, evidence.SCENARIO),
+        (SiteSpec, evidence.SITE),
+        (PatientGroup, evidence.GROUP),
+        (AspectRole, evidence.ASPECT_ROLE),
+    ):
+        assert list(table) == list(model.model_fields), model.__name__
+        for name, row in table.items():
+            assert row.unit and row.source, (model.__name__, name)
+
+
+def test_defaults_lie_in_their_plausible_ranges() -> None:
+    from coprod_sim.scenario import evidence
+
+    defaults = Scenario()
+    ranges = evidence.plausible_ranges()
+    assert len(ranges) >= 80
+    for name, (low, high) in ranges.items():
+        assert low < high, name
+        value = getattr(defaults, name)
+        assert value is None or low <= value <= high, (name, value, low, high)
+        # Each range is one the field accepts on its own: its ends pass the field's checks.
+        info = Scenario.model_fields[name]
+        field = TypeAdapter(
+            Annotated[info.annotation, *info.metadata] if info.metadata else info.annotation
+        )
+        kind = type(info.default)
+        for end in (low, high):
+            field.validate_python(kind(end) if kind is int else end, strict=True)
+
+
+def test_docs_parameters_md_is_the_generated_table() -> None:
+    from coprod_sim.scenario.evidence import markdown
+
+    docs = Path(__file__).resolve().parents[1] / "docs" / "parameters.md"
+    assert docs.read_text(encoding="utf-8") == markdown(), (
+        "docs/parameters.md is stale: run `coprod parameters --out docs/parameters.md`"
+    )

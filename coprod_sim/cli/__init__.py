@@ -1,6 +1,8 @@
 """The ``coprod`` command line.
 
 ``coprod scenarios``    lists the presets (:mod:`~coprod_sim.cli.scenarios`).
+``coprod parameters``   every scenario field's unit, default, plausible range and source
+                        (:mod:`~coprod_sim.cli.parameters`).
 ``coprod run``          runs a scenario, prints a summary and writes its results
                         (:mod:`~coprod_sim.cli.run`).
 ``coprod sweep``, ``sensitivity``, ``compare``, ``report``: experiments
@@ -24,7 +26,16 @@ import typer
 
 # The modules, not their functions, are bound here, so that ``coprod_sim.cli.run`` stays
 # the module (a function of the same name would shadow it).
-from coprod_sim.cli import compare, report, run, scenarios, sensitivity, sweep, validate
+from coprod_sim.cli import (
+    compare,
+    parameters,
+    report,
+    run,
+    scenarios,
+    sensitivity,
+    sweep,
+    validate,
+)
 from coprod_sim.cli.common import EXIT_INTERRUPTED, err_console
 
 __all__ = ["app", "main"]
@@ -38,6 +49,7 @@ app = typer.Typer(
 )
 # In this order in ``coprod --help``.
 app.command()(scenarios.scenarios)
+app.command()(parameters.parameters)
 app.command()(run.run)
 app.command()(sweep.sweep)
 app.command()(sensitivity.sensitivity)

@@ -9,7 +9,9 @@ calls it at three points of the week; it never calls back into the model:
                       teams scaled up;
 ``meet``              the teams flagged meet once (the seven phases below) and
                       return what they decided (:class:`Meeting`);
-``advance_tests``     PDSA cycles that fall due; successful changes are scaled up.
+``advance_tests``     PDSA cycles that fall due; successful changes are scaled up;
+                      successes build the team's capability (``capability``);
+``erode_capability``  the week's erosion of capability, faster in a crisis.
 
 A meeting, for every team that meets at once. Phases 2, 3, 5 and 7 are vectorised
 over (team × seat) arrays; filling empty seats (1) goes site by site over the sites
@@ -40,6 +42,7 @@ from numpy.typing import NDArray
 from coprod_sim.improvement.changes import Changes, Origin
 from coprod_sim.improvement.teams import EMPTY, Idea, Teams, Test
 from coprod_sim.mechanisms import (
+    capability,
     contact,
     feedback,
     inclusion,
@@ -109,6 +112,7 @@ class Improvement:
         n_groups, n_aspects = views.what_matters.shape
         self.teams = Teams(staff, scenario.representative_seats, n_groups, n_aspects)
         self.changes = Changes(providers.n, staff.shape[0], views.organisational)
+        self.teams.capability[:] = scenario.initial_capability
 
     # --- inclusion -------------------------------------------------------------------------
     def recruit(self, teams: NDArray[np.bool_] | None = None) -> None:
@@ -152,10 +156,16 @@ class Improvement:
 
     # --- a meeting --------------------------------------------------------------------------
     def meet(
-        self, week: int, rungs: NDArray, meets: NDArray[np.bool_], site_quality: NDArray
+        self,
+        week: int,
+        rungs: NDArray,
+        reporting: NDArray,
+        meets: NDArray[np.bool_],
+        site_quality: NDArray,
     ) -> Meeting:
-        """The teams flagged in ``meets`` meet once, each deciding at its site's rung, with
-        ``site_quality`` (sites × aspects) the room each aspect of care has to improve."""
+        """The teams flagged in ``meets`` meet once, each deciding at its site's rung and
+        reporting back on input with its site's chance ``reporting``, with ``site_quality``
+        (sites × aspects) the room each aspect of care has to improve."""
         s, rng, teams, patients = self.scenario, self.rng, self.teams, self.patients
         meets_seat = meets[:, None]
 
@@ -191,7 +201,7 @@ class Improvement:
         acted_on, started = self._choose(week, rungs, meets, site_quality)
 
         # 5. the feedback loop, and tokenism felt by those present but unheard
-        self._report_back(heard_patients, acted_on, reps[unheard])
+        self._report_back(heard_patients, acted_on, reps[unheard], reporting)
 
         # 6. contact between each team's providers and its representatives present
         self._meet_as_partners(attends, rep_group, status, safety)
@@ -331,7 +341,11 @@ class Improvement:
         return np.asarray(acted_on, dtype=np.int64), running
 
     def _report_back(
-        self, heard: NDArray[np.int64], acted_on: NDArray[np.int64], unheard: NDArray[np.int64]
+        self,
+        heard: NDArray[np.int64],
+        acted_on: NDArray[np.int64],
+        unheard: NDArray[np.int64],
+        reporting: NDArray,
     ) -> None:
         """Phase 5, the feedback loop: one experience for each representative heard, and for
         each whose earlier idea was taken up now (they may not have spoken today); and
@@ -343,7 +357,7 @@ class Improvement:
         contributors = np.concatenate([heard, earlier])
         good, bad = feedback.contribution_experience(
             np.isin(contributors, acted_on),
-            rng.random(contributors.size) < s.feedback_loop,
+            rng.random(contributors.size) < reporting[patients.site[contributors]],
             rng.random(contributors.size),
             s.acknowledgement,
             s.tokenism_sensitivity,
@@ -420,11 +434,18 @@ class Improvement:
             for test in list(tests):
                 if test.due > week:
                     continue
+                realised = float(
+                    capability.success_scale(self.teams.capability[team], s.capability_reliance)
+                )
                 succeeded, test.quality = pdsa.cycle(
-                    test.quality, float(self.rng.random()), s.pdsa_learning
+                    test.quality, float(self.rng.random()), s.pdsa_learning, realised
                 )
                 test.cycles += 1
                 test.successes += succeeded
+                if succeeded:
+                    self.teams.capability[team] = capability.build(
+                        float(self.teams.capability[team]), s.capability_learning
+                    )
                 if test.successes >= s.pdsa_successes_to_scale:
                     tests.remove(test)
                     self._scale_up(team, test, week)
@@ -434,6 +455,14 @@ class Improvement:
                 else:
                     test.due = week + s.pdsa_cycle_weeks
         return scaled
+
+    def erode_capability(self, in_crisis: NDArray[np.bool_]) -> None:
+        """A week's erosion of every team's capability, faster at sites in crisis."""
+        s = self.scenario
+        pressure = np.where(in_crisis, s.crisis_pressure, 0.0)
+        self.teams.capability = capability.erode(
+            self.teams.capability, s.capability_decay, pressure
+        )
 
     def _scale_up(self, team: int, test: Test, week: int) -> None:
         """A tested change goes into use at the team's site."""

@@ -55,6 +55,7 @@ class Teams:
         self.backlog: list[list[Idea]] = [[] for _ in range(n_teams)]
         self.tests: list[list[Test]] = [[] for _ in range(n_teams)]
         self.dropped_by_group = np.zeros((n_teams, n_groups), dtype=np.int64)
+        self.capability = np.zeros(n_teams)  # improvement capability (``capability``)
         # What each group hears of the team: its representatives' experiences there.
         self.word_good = np.zeros((n_teams, n_groups))
         self.word_bad = np.zeros((n_teams, n_groups))

@@ -17,11 +17,21 @@ From ``crisis_week`` for ``crisis_duration`` weeks the sites it hits
   threshold uptake, purely social, goes on), and changes erode faster: their
   abandonment hazard is multiplied by (1 + crisis_pressure).
 
-Afterwards the site recovers. A ``coproduced`` recovery returns to the
-scenario's rung; a ``top_down`` one stays at ``power.TOP_DOWN`` (informing),
-with managers deciding and patients told. Recovery speed and any lasting
-damage (hysteresis) are not set here: they come out of trust, drop-out and
-erosion.
+Afterwards the site recovers, and the two ways of recovering differ in what
+they do, after the conditions Serrao et al. (2020) give for a coproduced
+recovery (open and honest conversations, people with lived experience as
+equal partners from the start, their voices amplified) and the paternalism
+they contrast it with ("senior clinicians and managers know best"):
+
+* a ``coproduced`` recovery returns to the scenario's rung and reports back on
+  input as before (``feedback_loop``);
+* a ``top_down`` one stays at ``power.TOP_DOWN`` (informing): managers decide
+  and tell patients what was decided, a one-way flow (Arnstein 1969) with no
+  report on what became of their input: the chance of reporting back is 0.
+
+Capability lost in the crisis is rebuilt the same way in both, by successful
+cycles (``capability``). Recovery speed and any lasting damage (hysteresis) are
+not set here: they come out of trust, drop-out, capability and erosion.
 """
 
 from __future__ import annotations
@@ -63,3 +73,10 @@ def effective_rung(rung: int, phases: ArrayLike, recovery: str) -> NDArray:
         [power.COMMAND_AND_CONTROL, after],
         default=rung,
     )
+
+
+def reporting_back(feedback_loop: float, phases: ArrayLike, recovery: str) -> NDArray:
+    """Each site's chance of reporting back on input: ``feedback_loop``, except 0 in a
+    top-down recovery (managers decide and inform)."""
+    top_down = (np.asarray(phases) == Phase.RECOVERY) & (recovery == "top_down")
+    return np.where(top_down, 0.0, feedback_loop)

@@ -38,13 +38,6 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
-def evidence(low: float, high: float, source: str) -> dict[str, Any]:
-    """A field's plausible range and its source (or "assumption: ..."), kept in its JSON
-    schema for the parameter table (docs/parameters.md) and the sensitivity and calibration
-    studies that draw from the ranges."""
-    return {"plausible": [low, high], "source": source}
-
-
 class AspectRole(_Strict):
     """What kind of change improves an aspect of care, and what that aspect drives."""
 
@@ -194,18 +187,12 @@ class Scenario(_Strict):
         1.5,
         description="How many times more likely a representative who is the only patient on "
         "the team is to leave it (a token, in Kanter's sense).",
-        json_schema_extra=evidence(
-            1.0, 2.0, "assumption; Kanter 1977 (tokens in skewed groups below about 15%)"
-        ),
     )
     word_of_mouth: Annotated[float, Field(ge=0.0, le=3.0)] = Field(
         1.0,
         description="How much a group's word of mouth about the team (its past and present "
         "representatives' experiences there) sways whether a member accepts a seat; 0: not "
         "at all.",
-        json_schema_extra=evidence(
-            0.0, 2.0, "assumption; Kanter 1977 and Granovetter 1978 on joining where peers do"
-        ),
     )
 
     # --- power sharing and the feedback loop ---
@@ -227,9 +214,6 @@ class Scenario(_Strict):
         0.5,
         description="Chance that being present but unheard, or told one's input was not "
         "taken up without feeling valued, is felt as tokenism (a bad experience).",
-        json_schema_extra=evidence(
-            0.2, 0.9, "assumption; Arnstein 1969 (placation), Ocloo & Matthews 2016"
-        ),
     )
     negotiation: Share = Field(
         0.5, description="How hard it is to agree when staff and patient priorities differ."
@@ -257,36 +241,21 @@ class Scenario(_Strict):
         description="Weeks over which a patient's experience becomes their history: the "
         "time constant of the base rate moving toward their trust (inf: history never "
         "changes).",
-        json_schema_extra=evidence(
-            104.0,
-            2600.0,
-            "assumption; Alsan & Wanamaker 2018 (mistrust after the Tuskegee disclosure "
-            "had not recovered 8 years later)",
-        ),
     )
     trust_appraisal: Share = Field(
         0.2,
         description="How much distrust colours a visit: at trust t a visit that went well "
         "is felt as good with probability 1 - trust_appraisal·(1 - t).",
-        json_schema_extra=evidence(
-            0.0, 0.5, "assumption; Slovic 1993 (distrust reinforces and perpetuates itself)"
-        ),
     )
     initial_regard: Share = Field(0.5, description="Providers' mean initial regard for patients.")
     trust_memory: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
         0.99,
         description="Weekly weight kept on past experiences (1: never forget; 0.99 halves "
         "an experience's weight in 69 weeks).",
-        json_schema_extra=evidence(
-            0.97, 0.999, "assumption; Alsan & Wanamaker 2018 (lost trust lasts years)"
-        ),
     )
     negativity_bias: Annotated[float, Field(ge=1.0, le=10.0)] = Field(
         1.5,
         description="How many good experiences one bad experience outweighs.",
-        json_schema_extra=evidence(
-            1.0, 3.0, "assumption; Slovic 1993 (trust is easier to destroy than to create)"
-        ),
     )
     trust_prior_strength: Annotated[float, Field(gt=0.0, le=100.0)] = Field(
         6.0, description="Past experiences behind initial trust (higher: trust moves slower)."
@@ -306,20 +275,11 @@ class Scenario(_Strict):
     negative_contact_weight: Annotated[float, Field(ge=1.0, le=10.0)] = Field(
         2.0,
         description="How much more a bad contact moves stigma than a good one.",
-        json_schema_extra=evidence(
-            1.5, 3.0, "assumption; Barlow et al. 2012 (negative contact is the stronger predictor)"
-        ),
     )
     contact_without_conditions: Share = Field(
         0.75,
         description="How strong a good contact's effect is with none of Allport's conditions, "
         "relative to all four met.",
-        json_schema_extra=evidence(
-            0.5,
-            1.0,
-            "Pettigrew & Tropp 2006: mean r = -.215 over all samples, -.287 with "
-            "structured optimal conditions (ratio about 0.75)",
-        ),
     )
     peer_latitude: Share = Field(
         0.25, description="Bounded confidence between colleagues (Deffuant's epsilon)."
@@ -330,7 +290,6 @@ class Scenario(_Strict):
     stigma_harm: Share = Field(
         0.3,
         description="How much a provider's stigma spoils a patient's visit.",
-        json_schema_extra=evidence(0.1, 0.6, "assumption"),
     )
 
     # --- change ideas and PDSA ---
@@ -352,6 +311,27 @@ class Scenario(_Strict):
         0.25, description="Quality gain on its aspect from a change that works fully."
     )
     backlog_limit: int = Field(8, ge=1, le=1000, description="Ideas a team keeps in its backlog.")
+
+    # --- improvement capability (Repenning & Sterman 2001) ---
+    initial_capability: Share = Field(
+        0.5,
+        description="Each team's improvement capability at the start (skills, routines, data).",
+    )
+    capability_reliance: Share = Field(
+        0.5,
+        description="How much a test's success depends on the team's capability: a team with "
+        "none realises 1 - capability_reliance of an idea's design quality.",
+    )
+    capability_learning: Share = Field(
+        0.05,
+        description="Share of the remaining gap to full capability one successful PDSA cycle "
+        "closes.",
+    )
+    capability_decay: Share = Field(
+        0.005,
+        description="Weekly share of capability lost without practice; multiplied by "
+        "(1 + crisis_pressure) in a crisis.",
+    )
 
     # --- uptake ---
     uptake_rule: Literal["bass", "threshold"] = Field(
@@ -393,7 +373,6 @@ class Scenario(_Strict):
         0.01,
         description="Weekly hazard that a site reverses an organisational change nobody "
         "reinforces.",
-        json_schema_extra=evidence(0.002, 0.03, "assumption"),
     )
 
     # --- care, engagement and retention ---
@@ -403,144 +382,85 @@ class Scenario(_Strict):
     experience_floor: Share = Field(
         0.5,
         description="Chance a visit goes well when care delivers nothing that matters.",
-        json_schema_extra=evidence(0.2, 0.7, "assumption"),
     )
     attendance: Share = Field(
         0.75,
         description="Chance a patient in care attends a scheduled visit at neutral (½) trust, "
         "value of care and stigma.",
-        json_schema_extra=evidence(0.6, 0.9, "assumption; missed-visit rates of HIV clinics"),
     )
     initial_retention: Share = Field(
         0.6,
         description="Share of enrolled patients in care at the start.",
-        json_schema_extra=evidence(
-            0.5,
-            0.85,
-            "Fox & Rosen 2015 (64% retained at 36 months in Latin America and the "
-            "Caribbean); Jamaica 2019: 53% of those diagnosed on treatment (Cushnie 2021)",
-        ),
     )
     dropout_rate: Share = Field(
         0.005,
         description="Weekly chance of leaving care at neutral (½) trust, value, stigma and "
         "tracing.",
-        json_schema_extra=evidence(
-            0.002, 0.01, "Fox & Rosen 2015: 78% retained at 12 months on treatment"
-        ),
     )
     return_rate: Share = Field(
         0.01,
         description="Weekly chance a patient out of care returns, at neutral (½) trust and "
         "tracing.",
-        json_schema_extra=evidence(
-            0.002,
-            0.03,
-            "East Africa: 10% of those lost back within a year without tracing, 13% with it; "
-            "Tanzania: 31% of loss episodes end in a return (see docs/parameters.md)",
-        ),
     )
     mistrust_effect: Annotated[float, Field(ge=1.0, le=20.0)] = Field(
         2.5,
         description="Ratio by which no trust, against full trust, multiplies the hazards of "
         "leaving care and of stopping adherence, and divides the odds of attending and the "
         "hazard of returning.",
-        json_schema_extra=evidence(
-            1.5,
-            6.0,
-            "Bogart et al. 2010 (OR 0.60 for adherence per point of treatment conspiracy "
-            "beliefs); Dale et al. 2016 (mistrust lowers adherence over 6 months)",
-        ),
     )
     stigma_effect: Annotated[float, Field(ge=1.0, le=20.0)] = Field(
         1.5,
         description="Ratio by which full stigma from one's provider, against none, "
         "multiplies the hazards of leaving care and of stopping adherence, and divides the "
         "odds of attending.",
-        json_schema_extra=evidence(
-            1.1,
-            3.0,
-            "Turan et al. 2019 (AOR 0.61 for optimal adherence); CNICS 2021 (aOR 0.93 per "
-            "point for keeping visits); Katz et al. 2013",
-        ),
     )
     access_effect: Annotated[float, Field(ge=1.0, le=20.0)] = Field(
         2.0,
         description="Ratio by which care that delivers nothing of what matters to a group "
         "(confidentiality, safe waiting, hours), against all of it, multiplies the hazard of "
         "leaving care and divides the odds of attending.",
-        json_schema_extra=evidence(
-            1.0,
-            4.0,
-            "assumption; Trinidad tracing 2019: 12% missed care so as not to be seen at the "
-            "clinic; Jamaica Stigma Index 2020: 30% slow to start for fear of disclosure",
-        ),
     )
     tracing_effect: Annotated[float, Field(ge=1.0, le=20.0)] = Field(
         3.0,
         description="Ratio by which full reminders and tracing (the retention aspect), "
         "against none, divide the hazard of leaving care and multiply that of returning.",
-        json_schema_extra=evidence(
-            1.3,
-            8.0,
-            "East Africa: 10.0% vs 13.3% back within a year; Trinidad tracing "
-            "programmes: 68-85% of those traced returned",
-        ),
     )
     initial_on_treatment: Share = Field(
         0.9,
         description="Share of patients in care on antiretroviral treatment at the start.",
-        json_schema_extra=evidence(0.7, 1.0, "assumption (Treat All since 2017 in Jamaica)"),
     )
     initial_adherence: Share = Field(
         0.76,
         description="Share of patients on treatment adherent, and virally suppressed, at "
         "the start.",
-        json_schema_extra=evidence(
-            0.6, 0.85, "Cushnie et al. 2021: viral suppression 76% -> 80% after Treat All"
-        ),
     )
     treatment_start: Share = Field(
         0.5,
         description="Chance a patient in care but not on treatment starts it at a visit.",
-        json_schema_extra=evidence(0.2, 0.9, "assumption (Treat All: same-day or rapid start)"),
     )
     adherence_lapse_rate: Share = Field(
         0.012,
         description="Weekly chance an adherent patient stops taking treatment as prescribed, "
         "at neutral (½) trust and stigma.",
-        json_schema_extra=evidence(
-            0.004, 0.03, "assumption; Bogart et al. 2010: mean adherence 68% by pill monitoring"
-        ),
     )
     adherence_counselling: Share = Field(
         0.5,
         description="Chance a patient not adhering resumes after a visit where adherence "
         "support is done fully (it scales with that aspect's quality).",
-        json_schema_extra=evidence(0.2, 0.8, "assumption"),
     )
     enhanced_counselling: Share = Field(
         0.46,
         description="Chance a patient resumes adherence after a viral-load test finds "
         "their virus unsuppressed (enhanced adherence counselling).",
-        json_schema_extra=evidence(
-            0.3, 0.7, "Ford et al. 2019, JIAS: 46.1% re-suppressed (Bonner et al. 2013: 70.5%)"
-        ),
     )
     suppression_rate: Share = Field(
         0.09,
         description="Weekly chance an adherent patient not yet suppressed becomes virally "
         "suppressed.",
-        json_schema_extra=evidence(
-            0.06, 0.25, "Walmsley et al. 2013: median 28-84 days to suppression on treatment"
-        ),
     )
     rebound_rate: Share = Field(
         0.23,
         description="Weekly chance a suppressed patient who stops adhering loses suppression.",
-        json_schema_extra=evidence(
-            0.12, 0.35, "Li et al. 2022 (ACTG A5345): median 22 days to rebound off treatment"
-        ),
     )
     viral_load_interval: int = Field(
         52,
@@ -548,7 +468,6 @@ class Scenario(_Strict):
         le=520,
         description="Weeks between routine viral-load tests: a patient is due once this long "
         "has passed since their last.",
-        json_schema_extra=evidence(26, 52, "WHO 2016 consolidated guidelines: yearly testing"),
     )
 
     # --- crisis ---
