@@ -40,7 +40,8 @@ class Patient(mesa.Agent):
 
     @property
     def trust(self) -> float:
-        """Trust in providers, (r + 2a)/(r + s + 2), a the group's historical trust."""
+        """Trust in providers, (r + 2a)/(r + s + 2), a the patient's base rate: their group's
+        history, drifting slowly toward their own experience (``trust``)."""
         return float(self.model.patients.trust(self.index))
 
     @property

@@ -109,7 +109,12 @@ def from_validation_error(
         loc = tuple(err["loc"])
         value = err.get("input")
         if err["type"] == "extra_forbidden":
-            parent = next((str(p) for p in reversed(loc[:-1]) if isinstance(p, str)), "")
+            # The nearest enclosing table the map knows: a list's index or a dict's key
+            # (a claim's id, an aspect's name) is skipped to reach the table it is in.
+            parent = next(
+                (str(p) for p in reversed(loc[:-1]) if isinstance(p, str) and p in model_fields),
+                "",
+            )
             known = list(model_fields.get(parent, model_fields.get("", ())))
             name = str(loc[-1])
             close = difflib.get_close_matches(name, known, n=1)

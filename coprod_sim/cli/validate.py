@@ -62,6 +62,15 @@ def validate(
     workers: Annotated[
         int | None, typer.Option(min=1, max=4096, help="Worker processes \\[default: all cores].")
     ] = None,
+    replications: Annotated[
+        int | None,
+        typer.Option(
+            min=2,
+            max=100_000,
+            help="With --quick: at most this many replications per condition (a smoke run "
+            "of every pipeline; the report says so) \\[default: 8].",
+        ),
+    ] = None,
 ) -> None:
     """Run the validation study (canonical reductions, stylized facts, CaReQIC case) and write
     its report with figures and a verdict for every check."""
@@ -71,6 +80,13 @@ def validate(
     out = out or Path("results/validation-quick" if quick else "results/validation")
     report = report or default_report(out, quick)
     specs = specs or SPECS
+    if replications is not None and not quick:
+        err_console.print(
+            f"[bold red]error:[/] replications = {replications}: only with --quick (the full "
+            "study runs each spec's own replications)",
+            soft_wrap=True,
+        )
+        raise typer.Exit(EXIT_BAD_INPUT)
     if report.suffix != ".md" or report.is_dir():
         err_console.print(
             f"[bold red]error:[/] report = {report}: must be a Markdown file name ending in .md",
@@ -81,7 +97,7 @@ def validate(
     try:
         study = run_study(
             specs, out, quick=quick, workers=workers, progress=err_console.is_terminal,
-            log=out_console.print,
+            log=out_console.print, replications=replications,
         )  # fmt: skip
     except InputError as error:
         raise fail(error) from None

@@ -109,6 +109,16 @@ class Outcomes(_Strict):
     series_steps: list[int] = []
 
 
+class Claim(_Strict):
+    """A claim the experiment tests, declared before it runs: the smallest effect that would
+    matter, in the outcome's own units, and why that size. A claim holds only when its
+    interval lies beyond this margin (see ``validation.checks``)."""
+
+    minimum_effect: float = Field(ge=0.0, le=1e9, allow_inf_nan=False)
+    unit: str = Field("", max_length=80, description="The unit of the effect, in plain words.")
+    why: str = Field("", max_length=2000, description="Why this is the smallest that matters.")
+
+
 class ScenarioRef(_Strict):
     """One named base scenario of a comparison."""
 
@@ -131,6 +141,8 @@ class ExperimentSpec(_Strict):
     seed: int = Field(0, ge=0, le=2**63 - 1)
     retries: int = Field(0, ge=0, le=10, description="Extra attempts for a run that fails.")
     outcomes: Outcomes = Outcomes()
+    # Part of the fingerprint: a margin changed after a run is a new study, not a re-read.
+    claims: dict[str, Claim] = {}
 
     def to_toml(self) -> str:
         import tomli_w
@@ -143,6 +155,7 @@ _ALLOWED = {
     "": tuple(ExperimentSpec.model_fields),
     "design": tuple(Design.model_fields),
     "outcomes": tuple(Outcomes.model_fields),
+    "claims": tuple(Claim.model_fields),
 }
 
 

@@ -19,7 +19,7 @@ with a vacancy, choosing (4) team by team, and contact (6) seat by seat:
 
 1. representatives who left care give up their seats; empty seats are filled
    (``inclusion``);
-2. representatives attend or not (``retention.attendance_probability``); the willing
+2. representatives attend or not (``retention.meeting_attendance_probability``); the willing
    take the floor in order of dominance (``voice``);
 3. each member heard proposes an idea about what matters to them; the team folds
    what its representatives said into its picture of what matters to patients

@@ -3,7 +3,7 @@
 Each site has one team: its manager, ``team_size − representative_seats − 1``
 of its providers and up to ``representative_seats`` patient (community)
 representatives. Member state is kept in (team × seat) arrays so that every
-team's meeting is one set of vectorised operations (see ``meeting``).
+team's meeting is one set of vectorised operations (see ``process.Improvement.meet``).
 """
 
 from __future__ import annotations

@@ -14,8 +14,10 @@ From ``crisis_week`` for ``crisis_duration`` weeks the sites it hits
 * visits are strained: P(good) is multiplied by (1 − crisis_strain);
 * external support is suspended (it resumes afterwards if the support period
   has not ended), management stops pushing changes (the Bass p is 0 there;
-  threshold uptake, purely social, goes on), and changes erode faster: their
-  abandonment hazard is multiplied by (1 + crisis_pressure).
+  threshold uptake, purely social, goes on), and changes erode faster: the
+  abandonment hazard of practice changes and the reversal hazard of organisational
+  ones are multiplied by (1 + crisis_pressure), and so is the erosion of the teams'
+  improvement capability (``capability``).
 
 Afterwards the site recovers, and the two ways of recovering differ in what
 they do, after the conditions Serrao et al. (2020) give for a coproduced

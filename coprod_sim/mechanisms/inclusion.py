@@ -26,7 +26,8 @@ members join where their own group's experience says it is worth it (Kanter
 1977 on critical mass; Granovetter 1978 on joining where peers do). The team's
 word of mouth among group g at a site is a beta reputation (see ``trust``) of
 the experiences its representatives from g have had there, good and bad, with
-no experience at all reading ½:
+no experience at all reading ½, older experiences weighing less at each of the
+team's meetings (by ``trust_memory`` per week):
 
     P(accept) = min(1, trust · (2·word_of_mouth)^ω)
 

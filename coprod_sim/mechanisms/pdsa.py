@@ -11,10 +11,10 @@ s = 1 − ρ·(1 − C) of it). Each cycle of ``pdsa_cycle_weeks``:
     success with probability d·s
     on failure the team learns:  d ← d + ℓ·(1 − d)
 
-After ``pdsa_successes_to_scale`` successes the change is scaled up (its
-design quality is then fixed); after ``pdsa_max_cycles`` cycles without it,
-the idea is dropped. With 0 successes required, a change is scaled up
-untested, at its first-draft quality.
+After ``pdsa_successes_to_scale`` successes the change is scaled up (a
+later retest that improves its design quality improves it everywhere); after
+``pdsa_max_cycles`` cycles without it, the idea is dropped. With 0 successes
+required, a change is scaled up untested, at its first-draft quality.
 """
 
 from __future__ import annotations

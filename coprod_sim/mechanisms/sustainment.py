@@ -6,7 +6,7 @@ smarter" and improvements erode. Wells et al. (2018, *BMJ Qual Saf*
 27:226): of 64 studies of QI collaboratives only 8 measured persistence.
 Serrao et al. (2020): co-produced changes are more likely to be sustained.
 
-A provider stops using a change in a week with hazard
+A provider stops using a practice change in a week with hazard
 
     h = δ · (1 − D·d) · (1 − R·support) · (1 + pressure)
 
@@ -18,6 +18,9 @@ how much the provider's own patients in care value the change's aspect,
 relative to what they value most,
 
     D = W[a] / max_b W[b],  W = Σ_groups (patients of the group in care) · what_matters
+
+The same hazard, at the ``reversal_rate`` and with the site's patients' demand, is the
+chance a site reverses an organisational change as a whole (``Changes.reverse``).
 
 Changes patients asked for are asked for again and kept; nothing in this
 equation depends on who proposed the change.

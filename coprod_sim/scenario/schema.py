@@ -582,6 +582,7 @@ _ALLOWED = {
     "": tuple(Scenario.model_fields),
     "sites": tuple(SiteSpec.model_fields),
     "groups": tuple(PatientGroup.model_fields),
+    "aspect_roles": tuple(AspectRole.model_fields),
 }
 
 

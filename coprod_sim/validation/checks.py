@@ -1,11 +1,29 @@
 """Checks: one claim, one measured number with its 95% interval, one verdict.
 
-A directional claim ("b is higher than a") *holds* when the 95% interval of
-the paired difference lies wholly on the claimed side, *does not hold* when it
-lies wholly on the other side, and is *not shown* when it contains zero. A claim of
-*no* practical difference holds when the interval lies within a stated margin. A
-reduction holds when the largest deviation from the published result is within
-its stated tolerance. The verdict is computed, never written in.
+Every claim declares, in its spec and before running (``[claims.<id>]``), the smallest
+effect that would matter, m, in the outcome's own units. On the claimed side (a claim that
+b is higher than a, or lower), a claim
+
+* **holds** when its 95% interval lies wholly beyond the margin (low > m);
+* shows **no important difference** when its interval lies within ±m;
+* **does not hold** when its interval lies wholly short of the margin (high < m) but not
+  within ±m (an effect of the wrong sign, or one that may be);
+* is **not shown** otherwise: the interval contains m, and more replications could tell.
+
+With m = 0 these are the plain directional verdicts. A reduction holds when the largest
+deviation from the published result is within its stated tolerance. The verdict is computed,
+never written in.
+
+Multiple comparisons. The study tests many claims, so it adjusts for them (:func:`holm`):
+each claim's one-sided p-values (beyond the margin, within ±m, short of it) from its t
+interval are adjusted by Holm's step-down procedure over all the study's claims, one family
+per kind of conclusion, and a verdict needs its adjusted p-value below 0.025 (the one-sided
+level of a 95% interval). The intervals shown stay the unadjusted 95% intervals.
+
+Kinds. A claim is a *fact* when its verdict emerges from several mechanisms together, and a
+*mechanism* check when it follows from one mechanism's rule alone (its ``rule`` says which);
+the report labels them apart. A *plausibility* pattern sets a model figure beside a published
+one and has no verdict (``reported``).
 
 Paired differences use common random numbers: replication ``r`` of every cell
 of a sweep shares its random stream, so ``b_r - a_r`` is paired on
@@ -25,9 +43,14 @@ from numpy.typing import NDArray
 from coprod_sim.experiments.stats import Interval, mean_interval, paired_difference
 
 HOLDS, FAILS, NOT_SHOWN = "holds", "does not hold", "not shown"
+NO_IMPORTANT = "no important difference"
+REPORTED = "reported"  # a plausibility pattern: a figure set beside a published one
 #: Every verdict a check can reach.
-VERDICTS = (HOLDS, FAILS, NOT_SHOWN)
+VERDICTS = (HOLDS, NO_IMPORTANT, FAILS, NOT_SHOWN, REPORTED)
 Direction = Literal["above", "below"]
+Kind = Literal["fact", "mechanism", "reduction", "plausibility"]
+#: One-sided level of each conclusion: that of a two-sided 95% interval.
+ALPHA = 0.025
 
 
 @dataclass(frozen=True)
@@ -44,6 +67,13 @@ class Check:
     verdict: str
     # Why, in the model's mechanisms, a check may fail: shown only when it does not hold.
     note: str = ""
+    margin: float = float("nan")  # the minimum important effect, declared in the spec
+    unit: str = ""  # the margin's unit, in plain words
+    kind: str = "fact"  # fact, mechanism, reduction or plausibility (see the docstring)
+    rule: str = ""  # for a mechanism check: the rule its verdict follows from
+    direction: str = ""  # "above" or "below": the claimed side
+    df: float = float("nan")  # degrees of freedom of the interval (inf: a normal bootstrap)
+    p_adjusted: float = float("nan")  # Holm-adjusted p-value of the verdict reached
 
     def row(self) -> dict[str, Any]:
         return asdict(self)
@@ -117,6 +147,139 @@ def bootstrap(
     return Interval(np.float64(statistic(values)), np.float64(low), np.float64(high), n)
 
 
+def margin_verdict(low: float, high: float, direction: str, margin: float) -> str:
+    """The verdict of a claim from its (unadjusted) 95% interval and its margin m, on the
+    claimed side: holds beyond m, no important difference within ±m, does not hold short of
+    m otherwise, not shown when the interval contains m (or there is none)."""
+    if np.isnan(low) or np.isnan(high):
+        return NOT_SHOWN
+    if direction == "below":
+        low, high = -high, -low
+    if low > margin:
+        return HOLDS
+    if margin > 0 and -margin < low and high < margin:
+        return NO_IMPORTANT
+    if high < margin:
+        return FAILS
+    return NOT_SHOWN
+
+
+def claim(
+    subject: str,
+    claim: str,
+    measure: str,
+    interval: Interval,
+    direction: Direction,
+    margin: tuple[float, str],
+    *,
+    kind: Kind = "fact",
+    rule: str = "",
+    note: str = "",
+    bootstrap: bool = False,
+) -> Check:
+    """A claim that a difference, change or level lies beyond its minimum important effect
+    on the claimed side. ``margin`` is (m, its unit) as the spec declares it; ``rule`` names
+    the mechanism a ``mechanism`` check follows from; a ``bootstrap`` interval has no t."""
+    m, unit = margin
+    low, high = float(interval.low), float(interval.high)
+    sign = ">" if direction == "above" else "<"
+    bound = f"{'' if direction == 'above' else '−'}{m:g}"
+    return Check(
+        subject,
+        claim,
+        measure,
+        float(interval.mean),
+        low,
+        high,
+        f"95% interval {sign} {bound} {unit}".rstrip() + f" ({interval.n} replications)",
+        margin_verdict(low, high, direction, m),
+        note,
+        margin=float(m),
+        unit=unit,
+        kind=kind,
+        rule=rule,
+        direction=direction,
+        df=float("inf") if bootstrap else float(max(interval.n - 1, 0)),
+    )
+
+
+def plausibility(
+    subject: str, claim: str, measure: str, interval: Interval, published: str
+) -> Check:
+    """A model figure set beside a published one, with no verdict: a pattern to read, not a
+    target to tune."""
+    return Check(
+        subject,
+        claim,
+        measure,
+        float(interval.mean),
+        float(interval.low),
+        float(interval.high),
+        f"beside the published figure: {published}",
+        REPORTED,
+        kind="plausibility",
+    )
+
+
+def holm(checks: Sequence[Check], alpha: float = ALPHA) -> list[Check]:
+    """The checks with their verdicts adjusted for multiple comparisons (see the module
+    docstring): Holm's step-down over every claim with a margin, one family per conclusion.
+    Other checks (reductions, plausibility patterns) are returned unchanged."""
+    from dataclasses import replace
+
+    from scipy import stats
+
+    family = [
+        i
+        for i, c in enumerate(checks)
+        if c.kind in ("fact", "mechanism") and not np.isnan(c.margin) and c.df > 0
+    ]
+    if not family:
+        return list(checks)
+    p = np.ones((len(family), 3))  # beyond the margin, within ±m, short of it
+    for row, i in enumerate(family):
+        c = checks[i]
+        if np.isnan(c.low) or np.isnan(c.high) or c.high <= c.low:
+            continue
+        quantile = stats.t.ppf(0.975, c.df) if np.isfinite(c.df) else stats.norm.ppf(0.975)
+        se = (c.high - c.low) / (2 * quantile)
+        x = -c.estimate if c.direction == "below" else c.estimate
+        cdf = stats.t.cdf if np.isfinite(c.df) else (lambda z, _df: stats.norm.cdf(z))
+        short = cdf((x - c.margin) / se, c.df)
+        within = max(short, 1 - cdf((x + c.margin) / se, c.df)) if c.margin > 0 else 1.0
+        if c.direction:
+            beyond = 1 - cdf((x - c.margin) / se, c.df)
+        else:  # a claim of no difference: it "holds" within ±m, and fails beyond it either way
+            beyond, within = within, 1.0
+            short = min(1 - cdf((x - c.margin) / se, c.df), cdf((x + c.margin) / se, c.df))
+        p[row] = beyond, within, short
+    adjusted = np.column_stack([_holm_adjust(p[:, k]) for k in range(3)])
+    out = list(checks)
+    for row, i in enumerate(family):
+        beyond, within, short = adjusted[row]
+        if beyond < alpha:
+            verdict, p_value = HOLDS, beyond
+        elif within < alpha:
+            verdict, p_value = NO_IMPORTANT, within
+        elif short < alpha:
+            verdict, p_value = FAILS, short
+        else:
+            verdict, p_value = NOT_SHOWN, min(beyond, within, short)
+        out[i] = replace(checks[i], verdict=verdict, p_adjusted=float(p_value))
+    return out
+
+
+def _holm_adjust(p: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Holm's step-down adjusted p-values: sorted ascending, p_(i)·(k − i + 1), made
+    monotone and capped at 1 (Holm 1979)."""
+    k = p.size
+    order = np.argsort(p, kind="stable")
+    scaled = np.minimum(1.0, np.maximum.accumulate(p[order] * (k - np.arange(k))))
+    adjusted = np.empty(k)
+    adjusted[order] = scaled
+    return adjusted
+
+
 def directional_verdict(interval: Interval, direction: Direction, reference: float = 0.0) -> str:
     """Holds when the interval lies wholly on the claimed side of ``reference``, does not
     hold when wholly on the other side, and is not shown otherwise (or with no interval)."""
@@ -173,6 +336,8 @@ def equivalent(
         f"95% interval within ±{margin:g} ({interval.n} replications)",
         verdict,
         note,
+        margin=float(margin),
+        df=float(max(interval.n - 1, 0)),
     )
 
 
@@ -196,8 +361,11 @@ def region(
     measure: Callable[[pd.DataFrame], Interval],
     direction: Direction,
     reference: float = 0.0,
+    margin: float = 0.0,
 ) -> pd.DataFrame:
-    """Apply a paired measure in each cell of the moderators ``by``, with its verdict.
+    """Apply a paired measure in each cell of the moderators ``by``, with its verdict
+    against the claim's margin beyond ``reference`` (unadjusted: a map to explore, not a
+    family of claims).
 
     This is how a fact's failure region is found: the same contrast, cell by
     cell, across a sweep of the conditions it might depend on.
@@ -213,7 +381,12 @@ def region(
                 "low": float(interval.low),
                 "high": float(interval.high),
                 "n": interval.n,
-                "verdict": directional_verdict(interval, direction, reference),
+                "verdict": margin_verdict(
+                    float(interval.low) - reference,
+                    float(interval.high) - reference,
+                    direction,
+                    margin,
+                ),
             }
         )
     return pd.DataFrame(rows)

@@ -23,7 +23,15 @@ import pandas as pd
 from coprod_sim.experiments.analysis import summarise
 from coprod_sim.experiments.spec import read_spec
 from coprod_sim.mechanisms import uptake
-from coprod_sim.validation.checks import FAILS, HOLDS, NOT_SHOWN, Check
+from coprod_sim.validation.checks import (
+    ALPHA,
+    FAILS,
+    HOLDS,
+    NO_IMPORTANT,
+    NOT_SHOWN,
+    REPORTED,
+    Check,
+)
 from coprod_sim.validation.reductions import THRESHOLD_MEAN, Reduction
 from coprod_sim.validation.study import FactResult, Study
 
@@ -46,8 +54,21 @@ LABELS = {
     "provider_regard": "providers' regard for patients (empathy)",
 }
 
-MARK = {HOLDS: "✅ holds", NOT_SHOWN: "➖ not shown", FAILS: "❌ does not hold"}
-COLOUR = {HOLDS: "tab:green", NOT_SHOWN: "tab:grey", FAILS: "tab:red"}
+MARK = {
+    HOLDS: "✅ holds",
+    NO_IMPORTANT: "🟰 no important difference",
+    NOT_SHOWN: "➖ not shown",
+    FAILS: "❌ does not hold",
+    REPORTED: "📎 reported",
+}
+COLOUR = {
+    HOLDS: "tab:green",
+    NO_IMPORTANT: "tab:blue",
+    NOT_SHOWN: "tab:grey",
+    FAILS: "tab:red",
+    REPORTED: "tab:grey",
+}
+KIND = {"fact": "fact", "mechanism": "mechanism check", "plausibility": "plausibility"}
 
 
 def write_validation_report(study: Study, path: Path, command: str) -> Path:
@@ -69,9 +90,11 @@ def write_validation_report(study: Study, path: Path, command: str) -> Path:
     ]
     for reduction in study.reductions:
         lines += _reduction_section(reduction, figures, path.parent)
-    lines += ["## Stylized facts and the CaReQIC case", ""]
+    lines += ["## Stylized facts, the CaReQIC case and the care cascade", ""]
     for result in study.facts:
         lines += _fact_section(result, study, figures, path.parent)
+    lines += _plausibility_section(study)
+    lines += _mechanism_checks(study)
     lines += _not_produced(study)
     temporary = path.with_suffix(".md.tmp")
     temporary.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -99,15 +122,36 @@ def _header(study: Study, command: str, base: Path) -> list[str]:
         "hand: every number, verdict and figure here is computed from those runs by "
         "`coprod_sim.validation`.",
         "",
-        "A directional claim **holds** when the 95% interval of its paired difference (common "
-        "random numbers: replication *r* of each condition shares its random stream) lies on "
-        "the claimed side of zero (or of the reference its criterion names), **does not hold** "
-        "when it lies on the other side, and is **not shown** when it contains it. A claim of no "
-        "difference holds when its interval lies within the stated margin. A reduction holds "
-        "when its largest deviation is within the stated tolerance. The experiment specs are in "
+        "Every claim declares in its spec, before running, the smallest effect that would "
+        "matter (its margin m, in the outcome's units). On the claimed side, a claim **holds** "
+        "when the 95% interval of its paired difference (common random numbers: replication "
+        "*r* of each condition shares its random stream) lies wholly beyond m; shows **no "
+        "important difference** when it lies within ±m; **does not hold** when it lies short "
+        "of m but not within ±m; and is **not shown** when it contains m. A claim of no "
+        "difference holds within ±m. "
+        f"{_adjustment(study)} "
+        "A **mechanism check** is a claim whose verdict follows from one mechanism's rule alone "
+        "(the rule is named); the others are emergent **facts**. A reduction holds when its "
+        "largest deviation is within the stated tolerance. Plausibility patterns set a model "
+        "figure beside a published one, with no verdict. The experiment specs are in "
         f"{_link(study.specs, base)}; each fact's spec is named in its section.",
         "",
     ]
+
+
+def _adjustment(study: Study) -> str:
+    claims = study.claims
+    mechanism = sum(c.kind == "mechanism" for c in claims)
+    return (
+        f"**Multiple comparisons:** the verdicts of the study's {len(claims)} claims "
+        f"({len(claims) - mechanism} facts, {mechanism} mechanism checks) are adjusted "
+        "together by Holm's step-down procedure, one family per kind of conclusion (beyond the "
+        "margin, within it, short of it), on the one-sided p-values of their t intervals; a "
+        f"verdict needs an adjusted p-value below {ALPHA:g}, the one-sided level of a 95% "
+        "interval. The intervals shown are unadjusted, so a claim whose interval lies beyond "
+        "its margin can still be *not shown* after the adjustment; its adjusted p-value is "
+        "in the table."
+    )
 
 
 def _summary(study: Study) -> list[str]:
@@ -120,7 +164,9 @@ def _summary(study: Study) -> list[str]:
             {
                 "subject": name,
                 "checks": len(checks),
+                "mechanism checks": sum(c.kind == "mechanism" for c in checks),
                 "hold": verdicts.count(HOLDS),
+                "no important difference": verdicts.count(NO_IMPORTANT),
                 "not shown": verdicts.count(NOT_SHOWN),
                 "do not hold": verdicts.count(FAILS),
             }
@@ -134,15 +180,17 @@ def _checks_table(checks: list[Check], interval: bool = True) -> str:
         estimate = _number(c.estimate)
         if interval and not np.isnan(c.low):
             estimate += f" [{_number(c.low)}, {_number(c.high)}]"
-        rows.append(
-            {
-                "claim": c.claim,
-                "measure": c.measure,
-                "estimate [95% interval]" if interval else "deviation": estimate,
-                "criterion": c.criterion,
-                "verdict": MARK[c.verdict],
-            }
-        )
+        row = {
+            "claim": c.claim,
+            "measure": c.measure,
+            "estimate [95% interval]" if interval else "deviation": estimate,
+            "criterion": c.criterion,
+        }
+        if interval:
+            row["kind"] = KIND.get(c.kind, c.kind)
+            row["adjusted p"] = f"{c.p_adjusted:.3g}" if not np.isnan(c.p_adjusted) else "–"
+        row["verdict"] = MARK[c.verdict]
+        rows.append(row)
     return _table(pd.DataFrame(rows))
 
 
@@ -184,7 +232,7 @@ def _fact_section(result: FactResult, study: Study, figures: Path, base: Path) -
     for check in result.checks.values():
         if check.verdict != HOLDS and check.note:
             lines += [f"*Why “{check.claim}” — {check.verdict}:* {check.note}", ""]
-    slug = f"fact{fact.number}" if fact.number else "careqic_case"
+    slug = f"fact{fact.number}" if fact.number else fact.spec
     image = _save(_fact_figure(result, study), figures / f"{slug}.png", base)
     lines += [f"![{title}](<{image}>)", ""]
     if fact.region_spec and result.regions:
@@ -229,15 +277,44 @@ def _region_table(table: pd.DataFrame) -> str:
     return _table(shown.drop(columns=["estimate", "low", "high"]))
 
 
+def _plausibility_section(study: Study) -> list[str]:
+    if not study.plausibility:
+        return []
+    return [
+        "## Plausibility patterns",
+        "",
+        "Model figures set beside published ones. Nothing in the model was set to reproduce "
+        "them: a gap is reported, not tuned away (`coprod_sim/validation/plausibility.py`).",
+        "",
+        _checks_table(study.plausibility),
+        "",
+    ]
+
+
+def _mechanism_checks(study: Study) -> list[str]:
+    checks = [c for c in study.claims if c.kind == "mechanism"]
+    if not checks:
+        return []
+    lines = [
+        "## Mechanism checks",
+        "",
+        "These claims' verdicts follow from one mechanism's rule alone, so they test that the "
+        "rule is wired in, not that the fact emerges:",
+        "",
+    ]
+    lines += [f"- **{c.subject}**, {c.claim} ({MARK[c.verdict]}): {c.rule}." for c in checks]
+    return [*lines, ""]
+
+
 def _not_produced(study: Study) -> list[str]:
     checks = study.checks()
-    failing = checks[checks["verdict"] != HOLDS]
+    failing = checks[~checks["verdict"].isin([HOLDS, REPORTED])]
     lines = ["## What the model does not produce", ""]
     if failing.empty:
         return [*lines, "Every check holds at this size.", ""]
     lines += [
-        "Checks that do not hold or are not shown, as computed above. None is tuned away: "
-        "they are findings about the model as it stands.",
+        "Checks that do not hold, show no important difference or are not shown, as computed "
+        "above. None is tuned away: they are findings about the model as it stands.",
         "",
     ]
     for c in failing.itertuples():

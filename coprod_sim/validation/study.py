@@ -10,8 +10,12 @@ spec that ran; a spec that no longer holds them stops the evaluation with a
 Each check and region carries a stable id (``"fact1.patient_originated"``).
 
 ``quick=True`` is the CI subset: the reductions at reduced size and each fact's
-main spec at :data:`QUICK_REPLICATIONS` replications; the region sweeps are
-left out. The seeds and tolerances stay those of the full study.
+main spec at :data:`QUICK_REPLICATIONS` replications and at most :data:`QUICK_STEPS` weeks;
+the region sweeps are left out. The seeds, margins and tolerances stay those of the full study.
+
+After every fact is evaluated, the verdicts of all their claims are adjusted together for
+multiple comparisons (:func:`adjust`, Holm). Plausibility patterns
+(:mod:`~coprod_sim.validation.plausibility`) set model figures beside published ones.
 """
 
 from __future__ import annotations
@@ -27,11 +31,14 @@ import pandas as pd
 from coprod_sim import provenance
 from coprod_sim.experiments.engine import run_experiment
 from coprod_sim.experiments.spec import Experiment, load_experiment
-from coprod_sim.validation.checks import Check, region
+from coprod_sim.validation.checks import Check, holm, region
 from coprod_sim.validation.facts import FACTS, Fact, StudyData
+from coprod_sim.validation.plausibility import PLAUSIBILITY_IDS, run_patterns
 from coprod_sim.validation.reductions import Reduction, run_reductions
 
 QUICK_REPLICATIONS = 8
+#: The CI subset runs at most this many weeks: the long specs (facts 5 and 9) shortened.
+QUICK_STEPS = 104
 # Inside the package, so that an installed ``coprod validate`` finds them from any folder.
 SPECS = Path(__file__).parent / "specs"
 
@@ -72,13 +79,24 @@ class Study:
     seconds: dict[str, float]  # wall time of each part, for the report
     environment: dict[str, str]
     runs: tuple[int, int] = (0, 0)  # (run by this call, planned in all): a re-run resumes
+    plausibility: list[Check] = field(default_factory=list)  # figures beside published ones
 
     def checks(self) -> pd.DataFrame:
         """Every check of the study, one row each; ``id`` is a fact check's id (None for
         the reductions' checks)."""
         rows = [{"id": None, **c.row()} for r in self.reductions for c in r.checks]
         rows += [{"id": i, **c.row()} for f in self.facts for i, c in f.checks.items()]
+        rows += [
+            {"id": f"plausibility.{k}", **c.row()}
+            for k, c in zip(PLAUSIBILITY_IDS, self.plausibility, strict=True)
+        ]
         return pd.DataFrame(rows)
+
+    @property
+    def claims(self) -> list[Check]:
+        """The checks adjusted together for multiple comparisons: every fact's claims."""
+        return [c for f in self.facts for c in f.checks.values() if c.kind in ("fact", "mechanism")
+                and c.df > 0]  # fmt: skip
 
 
 def spec_names(quick: bool) -> list[str]:
@@ -88,8 +106,10 @@ def spec_names(quick: bool) -> list[str]:
     return names
 
 
-def load_study(specs: Path, quick: bool) -> dict[str, Experiment]:
-    """Every spec of the study, read and checked; quick: at most QUICK_REPLICATIONS each."""
+def load_study(specs: Path, quick: bool, replications: int | None = None) -> dict[str, Experiment]:
+    """Every spec of the study, read and checked; quick: at most ``replications``
+    (QUICK_REPLICATIONS by default) replications and QUICK_STEPS weeks each."""
+    cap = replications or QUICK_REPLICATIONS
     if not specs.is_dir():
         raise StudyInputError(
             f"specs = {specs}: not a folder; expected the folder of the study's specs, "
@@ -104,8 +124,12 @@ def load_study(specs: Path, quick: bool) -> dict[str, Experiment]:
     experiments = {}
     for name in spec_names(quick):
         experiment = load_experiment(specs / f"{name}.toml")
-        if quick and experiment.spec.replications > QUICK_REPLICATIONS:
-            experiment = load_experiment(specs / f"{name}.toml", replications=QUICK_REPLICATIONS)
+        if quick and (experiment.spec.replications > cap or experiment.spec.steps > QUICK_STEPS):
+            experiment = load_experiment(
+                specs / f"{name}.toml",
+                replications=min(experiment.spec.replications, cap),
+                steps=min(experiment.spec.steps, QUICK_STEPS),
+            )
         experiments[name] = experiment
     return experiments
 
@@ -118,9 +142,11 @@ def run_study(
     workers: int | None = None,
     progress: bool = False,
     log=print,
+    replications: int | None = None,
 ) -> Study:
-    """Run what is missing of the study into ``out`` and evaluate it (see module docstring)."""
-    experiments = load_study(specs, quick)  # every spec checked before anything runs
+    """Run what is missing of the study into ``out`` and evaluate it (see module docstring);
+    ``replications`` caps the quick subset's (a smoke run of every pipeline)."""
+    experiments = load_study(specs, quick, replications)  # every spec checked before running
     seconds: dict[str, float] = {}
     ran = planned = 0
     for name, experiment in experiments.items():
@@ -142,9 +168,14 @@ def run_study(
     seconds["reductions"] = time.perf_counter() - started
     log(f"canonical reductions: {seconds['reductions']:.0f} s")
     data = StudyData(out)
-    facts = [evaluate(fact, data, regions=not quick) for fact in FACTS]
+    facts = adjust([evaluate(fact, data, regions=not quick) for fact in FACTS])
+    started = time.perf_counter()
+    patterns = run_patterns("quick" if quick else "full")
+    seconds["plausibility"] = time.perf_counter() - started
     environment = provenance.environment()
-    return Study(out, specs, quick, reductions, facts, data, seconds, environment, (ran, planned))
+    return Study(
+        out, specs, quick, reductions, facts, data, seconds, environment, (ran, planned), patterns
+    )
 
 
 def evaluate(fact: Fact, data: StudyData, regions: bool = True) -> FactResult:
@@ -166,10 +197,21 @@ def evaluate(fact: Fact, data: StudyData, regions: bool = True) -> FactResult:
                     else data.series(name, *check.outcomes, weeks=check.weeks)
                 )
                 found = region(
-                    table, check.moderators, check.measure, check.direction, check.reference
-                )
+                    table, check.moderators, check.measure, check.direction, check.reference,
+                    check.margin,
+                )  # fmt: skip
                 result.regions.append(RegionResult(f"{fact.id}.region.{key}", check.claim, found))
     return result
+
+
+def adjust(facts: list[FactResult]) -> list[FactResult]:
+    """Every fact's checks with their verdicts adjusted for multiple comparisons across the
+    whole study (Holm, see :func:`~coprod_sim.validation.checks.holm`)."""
+    ids = [(i, key) for i, f in enumerate(facts) for key in f.checks]
+    adjusted = holm([facts[i].checks[key] for i, key in ids])
+    for (i, key), check in zip(ids, adjusted, strict=True):
+        facts[i].checks[key] = check
+    return facts
 
 
 @contextmanager

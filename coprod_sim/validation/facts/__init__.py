@@ -1,4 +1,5 @@
-"""The nine stylized facts of the domain brief and the CaReQIC case, as checks on sweep results.
+"""The nine stylized facts of the domain brief, the CaReQIC case and the care cascade, as checks
+on sweep results.
 
 Each fact is a module (``fact1_tokenism`` … ``fact9_tipping``, ``careqic_case``) defining
 its :class:`Fact`: the spec in ``coprod_sim/validation/specs/`` that shows it (replications,
@@ -16,6 +17,7 @@ the mechanisms produced, and a fact the model does not produce is reported so.
 
 from coprod_sim.validation.facts import (
     careqic_case,
+    cascade,
     fact1_tokenism,
     fact2_feedback,
     fact3_staff_assumptions,
@@ -58,6 +60,7 @@ FACTS: tuple[Fact, ...] = (
     fact8_crisis.FACT,
     fact9_tipping.FACT,
     careqic_case.FACT,
+    cascade.FACT,
 )
 
 __all__ = [

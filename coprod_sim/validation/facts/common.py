@@ -14,7 +14,7 @@ facts read beside the spec's outcomes; the key populations are the base scenario
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -85,6 +85,17 @@ class SpecRun:
         if value not in levels:
             raise self.mismatch(f"factors.{factor}", levels, f"needs the level {value!r}")
         return {factor: value}
+
+    def margin(self, claim: str) -> tuple[float, str]:
+        """The minimum important effect the spec declares for ``claim``, with its unit."""
+        declared = self.spec.claims.get(claim)
+        if declared is None:
+            raise self.mismatch(
+                "claims",
+                sorted(self.spec.claims),
+                f"needs [claims.{claim}] with its minimum_effect, declared before running",
+            )
+        return declared.minimum_effect, declared.unit
 
     def need_factors(self, factors: Iterable[str]) -> None:
         """Each of ``factors`` is a factor of the spec (a region's moderators)."""
@@ -242,6 +253,15 @@ class StudyData:
 Measure = Callable[[pd.DataFrame], Interval]
 
 
+def mechanism_checks(checks: dict[str, Check], rules: Mapping[str, str]) -> dict[str, Check]:
+    """The checks, with those in ``rules`` labelled mechanism checks: their verdict follows
+    from the one rule named, not from mechanisms working together."""
+    return {
+        key: replace(check, kind="mechanism", rule=rules[key]) if key in rules else check
+        for key, check in checks.items()
+    }
+
+
 def contrast(outcome: str, a: Mapping[str, Any], b: Mapping[str, Any]) -> Measure:
     """``b - a`` in ``outcome``, paired on the replication."""
     return lambda table: paired(
@@ -259,6 +279,7 @@ class RegionCheck:
     direction: Direction
     final: bool = True  # False: the measure reads the series table
     reference: float = 0.0  # the claim is that the measure lies above or below this
+    margin: float = 0.0  # the claim's minimum important effect beyond the reference
     # What the measure reads, checked before it runs: outcomes (or derived columns), weeks.
     outcomes: tuple[str, ...] = ()
     weeks: tuple[int, ...] = ()
@@ -284,6 +305,9 @@ class Fact:
     # What the report draws: (spec's final outcome or "series:<outcome>", grouping columns).
     panels: tuple[tuple[str, tuple[str, ...]], ...] = field(default_factory=tuple)
 
+    # The subject the report names its checks by, when the fact has no number.
+    name: str = "CaReQIC case"
+
     @property
     def subject(self) -> str:
-        return f"Fact {self.number}" if self.number else "CaReQIC case"
+        return f"Fact {self.number}" if self.number else self.name

@@ -10,7 +10,7 @@ from __future__ import annotations
 from itertools import pairwise
 
 from coprod_sim.mechanisms import power
-from coprod_sim.validation.checks import Check, directional
+from coprod_sim.validation.checks import Check, claim
 from coprod_sim.validation.facts.common import Fact, RegionCheck, SpecRun, StudyData, contrast
 
 SPEC, REGION_SPEC = "fact1_tokenism", "fact1_tokenism_region"
@@ -47,27 +47,31 @@ def arms(run: SpecRun) -> tuple[dict, dict, str]:
 
 
 def checks(data: StudyData) -> dict[str, Check]:
+    margin = data.spec(SPEC).margin  # each claim's minimum important effect
     runs, s = data.runs(SPEC, "patient_originated", "value"), "Fact 1"
     tokenism, partnership, words = arms(data.spec(SPEC))
     return {
-        "patient_originated": directional(
+        "patient_originated": claim(
             s,
             "partnership adopts more patient-originated changes than tokenism",
             f"patient-originated changes adopted, {words}",
             contrast("patient_originated", tokenism, partnership)(runs),
             "above",
+            margin("patient_originated"),
         ),
-        "value": directional(
+        "value": claim(
             s,
             "partnership delivers more of what matters to patients",
             f"value to patients (0–1), {words}",
             contrast("value", tokenism, partnership)(runs),
             "above",
+            margin("value"),
         ),
     }
 
 
 def regions(data: StudyData) -> dict[str, RegionCheck]:
+    margin = data.spec(SPEC).margin  # the main spec's claims
     tokenism, partnership, words = arms(data.spec(REGION_SPEC))
     return {
         "patient_originated": RegionCheck(
@@ -75,6 +79,7 @@ def regions(data: StudyData) -> dict[str, RegionCheck]:
             ("voice_base",),
             contrast("patient_originated", tokenism, partnership),
             "above",
+            margin=margin("patient_originated")[0],
             outcomes=("patient_originated",),
         ),
         "value": RegionCheck(
@@ -82,6 +87,7 @@ def regions(data: StudyData) -> dict[str, RegionCheck]:
             ("voice_base",),
             contrast("value", tokenism, partnership),
             "above",
+            margin=margin("value")[0],
             outcomes=("value",),
         ),
     }

@@ -6,8 +6,15 @@ the loop closed the highest.
 
 from __future__ import annotations
 
-from coprod_sim.validation.checks import Check, directional
-from coprod_sim.validation.facts.common import Fact, RegionCheck, SpecRun, StudyData, contrast
+from coprod_sim.validation.checks import Check, claim
+from coprod_sim.validation.facts.common import (
+    Fact,
+    RegionCheck,
+    SpecRun,
+    StudyData,
+    contrast,
+    mechanism_checks,
+)
 
 SPEC, REGION_SPEC = "fact2_feedback", "fact2_feedback_region"
 
@@ -20,28 +27,42 @@ def arms(run: SpecRun) -> tuple[dict, dict, str]:
     return {"feedback_loop": ignored}, {"feedback_loop": closed}, words
 
 
+MECHANISM_RULES = {
+    "trust": (
+        "feedback: input reported back is a good experience for the representative's "
+        "trust, input into a void a bad one"
+    ),
+    "dropout": ("retention: a representative leaves with a chance that grows as (1 − trust)²"),
+}
+
+
 def checks(data: StudyData) -> dict[str, Check]:
+    margin = data.spec(SPEC).margin  # each claim's minimum important effect
     runs, s = data.runs(SPEC, "representative_trust", "reps_dropped"), "Fact 2"
     ignored, closed, loop = arms(data.spec(SPEC))
-    return {
-        "trust": directional(
+    checks = {
+        "trust": claim(
             s,
             "closing the loop builds representatives' trust",
             f"representatives' trust in providers, {loop}",
             contrast("representative_trust", ignored, closed)(runs),
             "above",
+            margin("trust"),
         ),
-        "dropout": directional(
+        "dropout": claim(
             s,
             "ignored input makes representatives drop out",
             f"representatives who dropped out, {loop}",
             contrast("reps_dropped", ignored, closed)(runs),
             "below",
+            margin("dropout"),
         ),
     }
+    return mechanism_checks(checks, MECHANISM_RULES)
 
 
 def regions(data: StudyData) -> dict[str, RegionCheck]:
+    margin = data.spec(SPEC).margin  # the main spec's claims
     ignored, closed, loop = arms(data.spec(REGION_SPEC))
     return {
         "trust": RegionCheck(
@@ -49,6 +70,7 @@ def regions(data: StudyData) -> dict[str, RegionCheck]:
             ("voice_base",),
             contrast("representative_trust", ignored, closed),
             "above",
+            margin=margin("trust")[0],
             outcomes=("representative_trust",),
         ),
         "dropout": RegionCheck(
@@ -56,6 +78,7 @@ def regions(data: StudyData) -> dict[str, RegionCheck]:
             ("voice_base",),
             contrast("reps_dropped", ignored, closed),
             "below",
+            margin=margin("dropout")[0],
             outcomes=("reps_dropped",),
         ),
     }

@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 
 from coprod_sim.experiments.stats import Interval
-from coprod_sim.validation.checks import Check, change, directional, paired, select
+from coprod_sim.validation.checks import Check, change, claim, paired, select
 from coprod_sim.validation.facts.common import (
     COPRODUCED,
     STAFF_LED,
@@ -23,6 +23,7 @@ from coprod_sim.validation.facts.common import (
     SpecRun,
     StudyData,
     contrast,
+    mechanism_checks,
 )
 
 SPEC, REGION_SPEC = "fact6_slower_sustained", "fact6_slower_sustained_region"
@@ -69,28 +70,40 @@ def sustained_uptake(run: SpecRun) -> Measure:
     return measure
 
 
+MECHANISM_RULES = {
+    "sustained_uptake": (
+        "sustainment: patient demand for a change's aspect lowers its abandonment hazard"
+    ),
+    "sustained_share": (
+        "sustainment: patient demand for a change's aspect lowers its abandonment hazard"
+    ),
+}
+
+
 def checks(data: StudyData) -> dict[str, Check]:
+    margin = data.spec(SPEC).margin  # each claim's minimum important effect
     run, s = data.spec(SPEC), "Fact 6"
     ends = support_ends(run)
     runs = data.runs(SPEC, "sustained_changes", "changes_adopted")
     series = data.series(SPEC, "sites_with_changes", "provider_uptake", weeks=(*WAIT_WEEKS, ends))
     end = int(series["step"].max())
     runs = runs.assign(sustained_share=runs["sustained_changes"] / runs["changes_adopted"])
-    return {
-        "slower": directional(
+    checks = {
+        "slower": claim(
             s,
             "coproduction is slower to a site's first adopted change",
             f"weeks a site waits for its first adopted change (of the first {FIRST_WEEKS}), "
             "coproduced minus staff-led",
             waiting(run)(series),
             "above",
+            margin("slower"),
             note=(
                 "A coproduced team must agree before it tests an idea, P(agree) = "
                 "1 − ω·negotiation·d (§7.6 of the ODD), so how much slower it is depends on "
                 "negotiation, which the region sweep varies; staff alone decide at once."
             ),
         ),
-        "sustained_uptake": directional(
+        "sustained_uptake": claim(
             s,
             "…but more sustained after support ends",
             f"change in the share of (provider, adopted change) pairs in use, week "
@@ -98,19 +111,23 @@ def checks(data: StudyData) -> dict[str, Check]:
             "support ends)",
             sustained_uptake(run)(series),
             "above",
+            margin("sustained_uptake"),
         ),
-        "sustained_share": directional(
+        "sustained_share": claim(
             s,
             "…and a larger share of its changes is sustained",
             f"share of adopted changes still used in week {end} by at least half as many "
             "providers as at their peak, coproduced minus staff-led",
             contrast("sustained_share", run.arm(STAFF_LED), run.arm(COPRODUCED))(runs),
             "above",
+            margin("sustained_share"),
         ),
     }
+    return mechanism_checks(checks, MECHANISM_RULES)
 
 
 def regions(data: StudyData) -> dict[str, RegionCheck]:
+    margin = data.spec(SPEC).margin  # the main spec's claims
     run = data.spec(REGION_SPEC)
     return {
         "slower": RegionCheck(
@@ -118,6 +135,7 @@ def regions(data: StudyData) -> dict[str, RegionCheck]:
             ("negotiation",),
             waiting(run),
             "above",
+            margin=margin("slower")[0],
             final=False,
             outcomes=("sites_with_changes",),
             weeks=WAIT_WEEKS,
@@ -128,6 +146,7 @@ def regions(data: StudyData) -> dict[str, RegionCheck]:
             ("negotiation",),
             sustained_uptake(run),
             "above",
+            margin=margin("sustained_uptake")[0],
             final=False,
             outcomes=("provider_uptake",),
             weeks=(support_ends(run),),

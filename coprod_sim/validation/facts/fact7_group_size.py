@@ -6,8 +6,15 @@ and ``team_14`` (large); the sizes the measures name are those scenarios' ``team
 
 from __future__ import annotations
 
-from coprod_sim.validation.checks import Check, directional
-from coprod_sim.validation.facts.common import Fact, RegionCheck, SpecRun, StudyData, contrast
+from coprod_sim.validation.checks import Check, claim
+from coprod_sim.validation.facts.common import (
+    Fact,
+    RegionCheck,
+    SpecRun,
+    StudyData,
+    contrast,
+    mechanism_checks,
+)
 
 SPEC, REGION_SPEC = "fact7_group_size", "fact7_group_size_region"
 SMALL, MIDDLE, LARGE = "team_4", "team_6", "team_14"
@@ -18,31 +25,42 @@ def team(run: SpecRun, label: str) -> tuple[dict, str]:
     return run.arm(label), f"team of {run.value('team_size', [label])}"
 
 
+MECHANISM_RULES = {
+    "small_vs_large": ("voice: a meeting has a fixed number of speaking turns"),
+    "middle_vs_large": ("voice: a meeting has a fixed number of speaking turns"),
+}
+
+
 def checks(data: StudyData) -> dict[str, Check]:
+    margin = data.spec(SPEC).margin  # each claim's minimum important effect
     runs, s = data.runs(SPEC, "voice_share"), "Fact 7"
     run = data.spec(SPEC)
     (small, small_words), (middle, middle_words), (large, large_words) = (
         team(run, label) for label in (SMALL, MIDDLE, LARGE)
     )
-    return {
-        "small_vs_large": directional(
+    checks = {
+        "small_vs_large": claim(
             s,
             "small groups hear more of their patient voices than large ones",
             f"share of attending representatives heard, {small_words} minus {large_words}",
             contrast("voice_share", large, small)(runs),
             "above",
+            margin("small_vs_large"),
         ),
-        "middle_vs_large": directional(
+        "middle_vs_large": claim(
             s,
             "…and a middle-sized group hears more than a large one",
             f"share of attending representatives heard, {middle_words} minus {large_words}",
             contrast("voice_share", large, middle)(runs),
             "above",
+            margin("middle_vs_large"),
         ),
     }
+    return mechanism_checks(checks, MECHANISM_RULES)
 
 
 def regions(data: StudyData) -> dict[str, RegionCheck]:
+    margin = data.spec(SPEC).margin  # the main spec's claims
     run = data.spec(REGION_SPEC)
     (small, small_words), (large, large_words) = (team(run, label) for label in (SMALL, LARGE))
     return {
@@ -51,6 +69,7 @@ def regions(data: StudyData) -> dict[str, RegionCheck]:
             ("speaking_turns",),
             contrast("voice_share", large, small),
             "above",
+            margin=margin("small_vs_large")[0],
             outcomes=("voice_share",),
         ),
     }

@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from coprod_sim.validation.checks import Check, directional, level, paired, per_replication
+from coprod_sim.validation.checks import Check, claim, level, paired, per_replication
 from coprod_sim.validation.facts.common import (
     COPRODUCED,
     Fact,
@@ -40,6 +40,7 @@ def crisis_weeks(run: SpecRun) -> tuple[int, int]:
 
 
 def checks(data: StudyData) -> dict[str, Check]:
+    margin = data.spec(SPEC).margin  # each claim's minimum important effect
     run, s = data.spec(SPEC), "Fact 8"
     before, ended = crisis_weeks(run)
     recovery = ended + RECOVERY_WEEKS
@@ -52,30 +53,33 @@ def checks(data: StudyData) -> dict[str, Check]:
         return per_replication(series, {**where, "step": week}, outcome)
 
     return {
-        "trust_erodes": directional(
+        "trust_erodes": claim(
             s,
             "a crisis erodes patients' trust",
             f"patients' trust in week {ended}, top-down crisis minus no crisis",
             paired(at(calm, "patient_trust", ended), at(top_down, "patient_trust", ended)),
             "below",
+            margin("trust_erodes"),
         ),
-        "capacity_erodes": directional(
+        "capacity_erodes": claim(
             s,
             "…and erodes capacity: changes fall out of use",
             f"change in the share of (provider, adopted change) pairs in use, week {before} to "
             f"{ended}, through the crisis",
             level(at(top_down, "provider_uptake", ended) - at(top_down, "provider_uptake", before)),
             "below",
+            margin("capacity_erodes"),
         ),
-        "hysteresis": directional(
+        "hysteresis": claim(
             s,
             "recovery lags (hysteresis)",
             f"patients' trust in week {end}, {end - ended} weeks after a coproduced recovery "
             "restored the rung, minus no crisis",
             paired(at(calm, "patient_trust", end), at(coproduced, "patient_trust", end)),
             "below",
+            margin("hysteresis"),
         ),
-        "patient_trust_recovers": directional(
+        "patient_trust_recovers": claim(
             s,
             "a coproduced recovery restores patients' trust faster",
             f"patients' trust in week {recovery}, coproduced minus top-down recovery",
@@ -84,13 +88,14 @@ def checks(data: StudyData) -> dict[str, Check]:
                 at(coproduced, "patient_trust", recovery),
             ),
             "above",
+            margin("patient_trust_recovers"),
             note=(
                 "Trust is slow evidence (beta reputation with forgetting): a recovery changes "
                 "it only through the visits and meetings that follow, so six months on the two "
                 "recoveries differ little; the region sweep compares them at the end."
             ),
         ),
-        "representative_trust_recovers": directional(
+        "representative_trust_recovers": claim(
             s,
             "…and representatives' trust faster",
             f"representatives' trust in week {recovery}, coproduced minus top-down recovery",
@@ -99,8 +104,9 @@ def checks(data: StudyData) -> dict[str, Check]:
                 at(coproduced, "representative_trust", recovery),
             ),
             "above",
+            margin("representative_trust_recovers"),
         ),
-        "capacity_recovers": directional(
+        "capacity_recovers": claim(
             s,
             "…and rebuilds capacity faster",
             f"changes in use in week {recovery}, coproduced minus top-down recovery",
@@ -109,6 +115,7 @@ def checks(data: StudyData) -> dict[str, Check]:
                 at(coproduced, "changes_in_use", recovery),
             ),
             "above",
+            margin("capacity_recovers"),
             note=(
                 "After a coproduced recovery decisions are shared again, and a shared decision "
                 "needs agreement before a change is tested, P(agree) = 1 − ω·negotiation·d "
@@ -121,6 +128,7 @@ def checks(data: StudyData) -> dict[str, Check]:
 
 
 def regions(data: StudyData) -> dict[str, RegionCheck]:
+    margin = data.spec(SPEC).margin  # the main spec's claims
     run = data.spec(REGION_SPEC)
     calm, top_down, coproduced = run.arm(NO_CRISIS), run.arm(TOP_DOWN), run.arm(COPRODUCED)
     return {
@@ -129,6 +137,7 @@ def regions(data: StudyData) -> dict[str, RegionCheck]:
             ("crisis_duration",),
             contrast("patient_trust", calm, coproduced),
             "below",
+            margin=margin("hysteresis")[0],
             outcomes=("patient_trust",),
         ),
         "recovery": RegionCheck(
@@ -136,6 +145,7 @@ def regions(data: StudyData) -> dict[str, RegionCheck]:
             ("crisis_duration",),
             contrast("patient_trust", top_down, coproduced),
             "above",
+            margin=margin("patient_trust_recovers")[0],
             outcomes=("patient_trust",),
         ),
     }

@@ -3,6 +3,9 @@ the loop may never take off (a tipping point).
 
 The arms are the spec's scenarios labelled ``coproduced`` and ``staff_led`` (a spec with
 one scenario is all coproduced) and the lowest and highest of its ``initial_trust`` levels.
+The spec varies the evidence patients start with (``initial_trust``) while it holds the
+groups' history (``historical_trust``), runs long enough for runs to settle, and looks for
+bistability as two clusters of outcomes across replications of the same settings.
 """
 
 from __future__ import annotations
@@ -15,9 +18,11 @@ import pandas as pd
 
 from coprod_sim.experiments.stats import Interval
 from coprod_sim.validation.checks import (
+    HOLDS,
+    NOT_SHOWN,
     Check,
     bootstrap,
-    directional,
+    claim,
     paired,
     per_replication,
     select,
@@ -35,6 +40,8 @@ from coprod_sim.validation.facts.common import (
 SPEC, REGION_SPEC = "fact9_tipping", "fact9_tipping_region"
 TAKE_OFF_SHARE = 0.1  # "never takes off": under a tenth of what high trust produces
 TIPPING_SLOPE = 3.0  # a tipping point: somewhere the response is 3× steeper than on average
+SPLIT_GAP = 4.0  # two clusters: a gap between replications 4× wider than the others
+BISTABLE_OUTCOMES = ("patient_trust", "representatives")
 
 
 def coproduced_arm(run: SpecRun) -> dict[str, str]:
@@ -83,60 +90,134 @@ def take_off_shortfall(table: pd.DataFrame, where: Mapping[str, Any] | None = No
     )
 
 
+def clusters(values: np.ndarray) -> bool:
+    """Whether replications of one setting fall into two clusters: sorted, the widest gap
+    between neighbours is more than ``SPLIT_GAP`` times the mean of the other gaps, and each
+    side holds at least a fifth of the replications."""
+    values = np.sort(np.asarray(values, dtype=float))
+    n = values.size
+    if n < 5 or values[-1] == values[0]:
+        return False
+    gaps = np.diff(values)
+    widest = int(np.argmax(gaps))
+    others = np.delete(gaps, widest)
+    side = min(widest + 1, n - widest - 1)
+    return bool(side >= n / 5 and gaps[widest] > SPLIT_GAP * max(others.mean(), 1e-12))
+
+
+def bistable_settings(table: pd.DataFrame, outcomes: tuple[str, ...]) -> list[str]:
+    """The settings (scenario, initial trust) whose replications split into two clusters
+    in any of ``outcomes`` where the runs ended: two states the same settings can settle in."""
+    found = []
+    keys = [c for c in ("scenario", "initial_trust") if c in table]
+    for key, rows in table.groupby(keys, sort=True):
+        key = key if isinstance(key, tuple) else (key,)
+        for outcome in outcomes:
+            if clusters(rows[outcome].to_numpy()):
+                found.append(", ".join(map(str, key)) + f" ({outcome})")
+    return found
+
+
 def checks(data: StudyData) -> dict[str, Check]:
-    runs, s = data.runs(SPEC, "patient_originated", "patient_trust"), "Fact 9"
+    margin = data.spec(SPEC).margin  # each claim's minimum important effect
+    runs, s = data.runs(SPEC, "patient_originated", "patient_trust", "representatives"), "Fact 9"
     run = data.spec(SPEC)
     coproduced, staff_led = coproduced_arm(run), run.arm(STAFF_LED)
     lowest, highest = run.extremes("initial_trust")
     low, high = {"initial_trust": lowest}, {"initial_trust": highest}
+    end = run.spec.steps
+    split = bistable_settings(runs, BISTABLE_OUTCOMES)
+    settings = runs.groupby(["scenario", "initial_trust"]).ngroups
     return {
-        "needed": directional(
+        "needed": claim(
             s,
             "trust is needed for coproduction",
             f"patient-originated changes adopted, initial trust {highest:g} minus "
             f"{lowest:g}, coproduced",
             contrast("patient_originated", coproduced | low, coproduced | high)(runs),
             "above",
+            margin("needed"),
         ),
-        "produced": directional(
+        "produced": claim(
             s,
             "trust is produced by coproduction",
-            "patients' trust at the end, coproduced minus staff-led (all initial trusts)",
+            f"patients' trust in week {end}, coproduced minus staff-led (all initial trusts)",
             contrast("patient_trust", staff_led, coproduced)(runs),
             "above",
+            margin("produced"),
         ),
-        "no_take_off": directional(
+        "lasting": claim(
+            s,
+            "where trust starts still matters where runs settle (the groups' history held)",
+            f"patients' trust in week {end}, initial trust {highest:g} minus {lowest:g}, "
+            "coproduced",
+            contrast("patient_trust", coproduced | low, coproduced | high)(runs),
+            "above",
+            margin("lasting"),
+            note=(
+                "Experience fades (trust_memory) and becomes history only slowly "
+                "(history_weeks): once the starting evidence has faded, trust is set by the "
+                "visits and meetings patients go on having, and those hardly depend on where "
+                "trust started."
+            ),
+        ),
+        "no_take_off": claim(
             s,
             "from very low trust the loop never takes off",
             f"patient-originated changes at initial trust {lowest:g} minus "
             f"{TAKE_OFF_SHARE:g} × those at {highest:g}, coproduced",
             take_off_shortfall(runs, coproduced),
             "below",
+            margin("no_take_off"),
             note=(
                 "Low trust slows recruitment but does not stop it: an empty seat is offered "
-                "again at every meeting, to candidates drawn in proportion to their trust, so "
-                "even from a very low mean trust the teams seat partners whose input is heard."
+                "again at every meeting, and where word of mouth has not soured, even wary "
+                "patients accept in proportion to their trust, so the teams still seat "
+                "partners whose input is heard."
             ),
         ),
-        "tipping_point": directional(
+        "tipping_point": claim(
             s,
             "…and takes off abruptly above some trust (a tipping point)",
             "steepest rise of patient-originated changes with initial trust, as a multiple of "
-            f"the average rise from {lowest:g} to {highest:g} (bootstrap interval)",
-            steepest_rise(runs, coproduced),
+            f"the average rise from {lowest:g} to {highest:g}, minus {TIPPING_SLOPE:g} "
+            "(bootstrap interval)",
+            _shifted(steepest_rise(runs, coproduced), TIPPING_SLOPE),
             "above",
-            reference=TIPPING_SLOPE,
+            margin("tipping_point"),
+            bootstrap=True,
             note=(
                 "Patient-originated changes rise smoothly with initial trust: recruitment, "
                 "willingness to speak and the feedback loop all respond to trust "
-                "continuously, with no threshold. Where voice is weak little comes of patient "
-                "input at any trust (region sweep)."
+                "continuously, with no threshold."
+            ),
+        ),
+        "bistable": Check(
+            s,
+            "the same settings can settle in two states (bistability)",
+            "settings whose replications split into two clusters where the runs ended "
+            f"({', '.join(BISTABLE_OUTCOMES)})" + (f": {'; '.join(split)}" if split else ""),
+            float(len(split)),
+            float("nan"),
+            float("nan"),
+            f"≥ 1 of {settings} settings (a gap more than {SPLIT_GAP:g}× the others, a fifth "
+            "of the replications on each side)",
+            HOLDS if split else NOT_SHOWN,
+            note=(
+                "Every setting's replications spread around one level: nothing in the runs "
+                "shows a second state for the same settings."
             ),
         ),
     }
 
 
+def _shifted(interval: Interval, by: float) -> Interval:
+    """An interval moved down by ``by``: a claim about a reference as one about 0."""
+    return Interval(interval.mean - by, interval.low - by, interval.high - by, interval.n)
+
+
 def regions(data: StudyData) -> dict[str, RegionCheck]:
+    margin = data.spec(SPEC).margin  # the main spec's claims
     run = data.spec(REGION_SPEC)
     coproduced = coproduced_arm(run)
     run.extremes("initial_trust")  # a rise needs two levels at least
@@ -147,6 +228,7 @@ def regions(data: StudyData) -> dict[str, RegionCheck]:
             ("voice_base",),
             lambda table: take_off_shortfall(table, coproduced),
             "below",
+            margin=margin("no_take_off")[0],
             outcomes=("patient_originated",),
         ),
         "tipping_point": RegionCheck(
@@ -156,6 +238,7 @@ def regions(data: StudyData) -> dict[str, RegionCheck]:
             lambda table: steepest_rise(table, coproduced),
             "above",
             reference=TIPPING_SLOPE,
+            margin=margin("tipping_point")[0],
             outcomes=("patient_originated",),
         ),
     }
