@@ -34,6 +34,8 @@ from typing import Any
 import mesa
 import networkx as nx
 import numpy as np
+from mesa.agentset import _HardKeyAgentSet
+from mesa.experimental.mesa_signals.signal_types import ModelSignals
 from numpy.typing import NDArray
 
 from coprod_sim import initialization
@@ -52,7 +54,7 @@ from coprod_sim.mechanisms import (
     uptake,
 )
 from coprod_sim.mechanisms import trust as trust_mechanism
-from coprod_sim.mechanisms.effects import event_probability
+from coprod_sim.mechanisms.effects import event_occurs, event_probability, factor, overwrite
 from coprod_sim.outputs import Recorder
 from coprod_sim.scenario import Scenario, load_scenario, validate
 
@@ -179,7 +181,15 @@ class CoproductionModel(mesa.Model):
         self.care_factor = retention.care_factor(
             self.value, self.providers.stigma, s.access_effect, s.stigma_effect
         ).ravel()
+        self._patient_care = self.patients.per_cell(self.care_factor)  # each patient's
         self.returned = self.out_of_care_before = np.zeros(self.patients.n, dtype=bool)
+        # Each patient's cell times the 5 states of a visit (``_care``), for bincount; and
+        # which of a provider's (group, state) visit counts are due, and attended.
+        self._visit_code = self.patients.cell.astype(np.intp) * 5
+        state = np.arange(5)
+        self._due_and_attended = np.tile(
+            np.column_stack([state >= 2, state >= 3]), (len(self.group_names), 1)
+        ).astype(float)
         self.learning_session_weeks = _learning_session_weeks(s.support_weeks, s.learning_sessions)
         # The calendar before the first week.
         n_sites = len(self.sites)
@@ -188,6 +198,10 @@ class CoproductionModel(mesa.Model):
         self.site_reporting = np.full(n_sites, s.feedback_loop)
         self.site_support = np.full(n_sites, s.support_weeks > 0)
         self.site_meeting = np.zeros(n_sites, dtype=bool)
+        # What ``_calendar`` derives from the collaborative's phase, when it changes.
+        self._calendar_phase: crisis.Phase | None = None
+        self._in_crisis = np.zeros(n_sites, dtype=bool)
+        self._strain = np.zeros((self.providers.n, 1))
         self.managers: list[Manager] = []
         self.provider_agents: list[Provider] = []
         self.patient_agents: list[Patient] = []
@@ -205,10 +219,45 @@ class CoproductionModel(mesa.Model):
         try:
             self.managers = [Manager(self, site) for site in range(len(self.sites))]
             self.provider_agents = [Provider(self, i) for i in range(self.providers.n)]
-            self.patient_agents = [Patient(self, i) for i in range(self.patients.n)]
+            self.patient_agents = self._patient_views()
         finally:
             if was_enabled:
                 gc.enable()
+
+    def _patient_views(self) -> list[Patient]:
+        """One :class:`Patient` per patient, made and registered in bulk.
+
+        ``Patient(model, i)`` costs ~3 us, most of it Mesa's per-agent bookkeeping (a
+        signal, a log call, two set insertions): a tenth of a CaReQIC run. This makes
+        the same agents (the attributes ``Agent.__init__`` and ``Patient.__init__`` set,
+        ``unique_id`` counting on from the model's counter) and registers them in Mesa's
+        same two agent sets, at once. Mesa's registration also tells observers: where
+        something could be told (a subscriber to the model's agents, a dataset tracking
+        patients, a batch of signals open), the agents are made one by one as usual.
+        This leans on the internals of Mesa 3.5 (the version pinned).
+        """
+        n = self.patients.n
+        observed = (
+            Patient._datasets
+            or self._batch_context is not None
+            or self._has_subscribers("agents", ModelSignals.AGENT_ADDED)
+        )
+        if observed or not hasattr(self, "_all_agents") or Patient in self._agents_by_type:
+            return [Patient(self, i) for i in range(n)]
+        first = self.agent_id_counter
+        agents = []
+        for i in range(n):  # each made whole at once, in __init__'s order: the most compact
+            agent = Patient.__new__(Patient)
+            agent.model = self
+            agent.unique_id = first + i
+            agent.pos = None
+            agent.index = i
+            agents.append(agent)
+        self.agent_id_counter = first + n
+        for agent in agents:
+            self._all_agents.add(agent)
+        self._agents_by_type[Patient] = _HardKeyAgentSet(agents, random=self.random)
+        return agents
 
     @property
     def provider_network(self) -> nx.Graph:
@@ -237,22 +286,36 @@ class CoproductionModel(mesa.Model):
         self._uptake_and_decay(in_crisis)
         self._update_quality()
         self._exchange_attitudes()
-        strain = np.where(in_crisis, self.parameters.crisis_strain, 0.0)[self.providers.site]
-        visits = self._care(strain[:, None])
-        self._treatment()
-        self._retention()
+        visits = self._care(self._strain)
+        # Trust after this week's visits: nothing changes the evidence again this week, so
+        # treatment, retention and the outputs share it, and the factor it puts on rates.
+        trust = self.patient_trust = self.patients.trust()
+        mistrust = factor(self.parameters.mistrust_effect, trust)
+        self._treatment(mistrust)
+        self._retention(trust, mistrust)
         self._observe(visits)
 
     def _calendar(self, week: int) -> tuple[NDArray[np.bool_], bool]:
         """Each site's crisis phase, effective rung, external support and whether its team
         meets this week. Returns the sites in crisis and whether a learning session is held."""
         s = self.parameters
-        self.site_phase = crisis.site_phases(
-            week, s.crisis_week, s.crisis_duration, self.crisis_hit
-        )
-        in_crisis = self.site_phase == crisis.Phase.CRISIS
-        self.site_rung = crisis.effective_rung(s.power_sharing, self.site_phase, s.recovery)
-        self.site_reporting = crisis.reporting_back(s.feedback_loop, self.site_phase, s.recovery)
+        # The sites' phases, rungs and reporting follow from the collaborative's phase
+        # alone: recompute them only when it changes (twice a run at most).
+        phase = crisis.phase(week, s.crisis_week, s.crisis_duration)
+        if phase != self._calendar_phase:
+            self._calendar_phase = phase
+            self.site_phase = crisis.site_phases(
+                week, s.crisis_week, s.crisis_duration, self.crisis_hit
+            )
+            self._in_crisis = self.site_phase == crisis.Phase.CRISIS
+            self.site_rung = crisis.effective_rung(s.power_sharing, self.site_phase, s.recovery)
+            self.site_reporting = crisis.reporting_back(
+                s.feedback_loop, self.site_phase, s.recovery
+            )
+            # the crisis strain on each provider's visits, (providers, 1)
+            self._strain = np.where(self._in_crisis, s.crisis_strain, 0.0)[self.providers.site]
+            self._strain = self._strain[:, None]
+        in_crisis = self._in_crisis
         supported = week <= s.support_weeks
         self.site_support = supported & ~in_crisis
         meeting_due = (week - 1) % s.meeting_interval == 0 and (
@@ -289,43 +352,56 @@ class CoproductionModel(mesa.Model):
         )
 
     def _uptake_and_decay(self, in_crisis: NDArray[np.bool_]) -> None:
+        """Providers take up practice changes (Bass or threshold) and drop them
+        (sustainment). One draw per slot decides both; only the slots that can change are
+        computed: the open ones for uptake, the practice slots in use for decay."""
         s = self.parameters
         ch = self.changes
         if ch.adopted.size == 0:
             return
         draw = self.rng.random(ch.adopted.size)
-        share = ch.colleague_share(self.network.adjacency, self.network.degree)
-        crisis_slot = in_crisis[ch.pair_site[ch.slot_pair]]
+        # Outside a crisis the crisis terms are the same for every slot: scalars.
+        crisis = in_crisis.any()
+        adopts = np.zeros(ch.adopted.size, dtype=bool)
+        open_ = np.flatnonzero(ch.open)
+        share = ch.colleague_share(self.network.adjacency, self.network.degree, open_)
         if s.uptake_rule == "bass":
-            push = np.where(crisis_slot, 0.0, s.external_influence * s.authority_support)
+            push = s.external_influence * s.authority_support
+            if crisis:
+                push = np.where(in_crisis[ch.slot_site[open_]], 0.0, push)
             adopt_probability = uptake.adoption_probability(
                 uptake.bass_hazard(push, s.imitation, share)
             )
-            adopts = ch.open & (draw < adopt_probability)
+            adopts[open_] = draw[open_] < adopt_probability
         else:
-            adopts = ch.open & uptake.threshold_adopts(
-                share, self.providers.threshold[ch.slot_provider]
+            adopts[open_] = uptake.threshold_adopts(
+                share, self.providers.threshold[ch.slot_provider[open_]]
             )
         aspect, quality, _ = ch.arrays()
         caseload = self._caseload_weights()
-        demand = sustainment.patient_demand(caseload)
+        # (Column-major, the same values: each row's maximum is then taken twice as fast.)
+        demand = sustainment.patient_demand(np.asfortranarray(caseload))
+        in_use = np.flatnonzero(ch.adopted & ch.slot_practice)
+        change = ch.slot_change[in_use]
+        site = ch.slot_site[in_use]
         hazard = sustainment.abandonment_hazard(
             s.decay_rate,
-            demand[ch.slot_provider, aspect[ch.slot_change]],
-            quality[ch.slot_change],
-            self.site_support[ch.pair_site[ch.slot_pair]],
+            demand[ch.slot_provider[in_use], aspect[change]],
+            quality[change],
+            self.site_support[site],
             s.support_reinforcement,
-            np.where(crisis_slot, s.crisis_pressure, 0.0),
+            np.where(in_crisis[site], s.crisis_pressure, 0.0) if crisis else 0.0,
         )
-        practice = ~ch.pair_organisational[ch.slot_pair]
-        drops = ch.adopted & practice & (draw < uptake.adoption_probability(hazard))
-        ch.adopted = (ch.adopted & ~drops) | adopts
-        self._keep_or_reverse(in_crisis, caseload)
+        ch.adopted[in_use[draw[in_use] < uptake.adoption_probability(hazard)]] = False
+        ch.adopted |= adopts
+        self._keep_or_reverse(in_crisis, caseload, crisis)
 
-    def _keep_or_reverse(self, in_crisis: NDArray[np.bool_], caseload: NDArray) -> None:
+    def _keep_or_reverse(
+        self, in_crisis: NDArray[np.bool_], caseload: NDArray, crisis: bool
+    ) -> None:
         """Sites keep or reverse the organisational changes in place, each as a whole, with
         the sustainment hazard at the site's rate; a reversed change goes back to the team,
-        which may decide it again."""
+        which may decide it again. (``crisis``: whether any site is in crisis.)"""
         s, ch = self.parameters, self.changes
         users = np.bincount(ch.slot_pair[ch.adopted], minlength=ch.pair_site.size)
         in_place = np.flatnonzero(ch.pair_organisational & (users > 0))
@@ -342,7 +418,7 @@ class CoproductionModel(mesa.Model):
             quality[change],
             self.site_support[site],
             s.support_reinforcement,
-            np.where(in_crisis[site], s.crisis_pressure, 0.0),
+            np.where(in_crisis[site], s.crisis_pressure, 0.0) if crisis else 0.0,
         )
         reversed_ = self.rng.random(in_place.size) < event_probability(hazard)
         if reversed_.any():
@@ -362,7 +438,6 @@ class CoproductionModel(mesa.Model):
     def _update_quality(self) -> None:
         ch = self.changes
         n_aspects = len(self.aspect_names)
-        quality = np.tile(self.baseline, (self.providers.n, 1))
         if ch.adopted.any():
             aspect, design, _ = ch.arrays()
             used = ch.slot_change[ch.adopted]
@@ -371,8 +446,11 @@ class CoproductionModel(mesa.Model):
                 weights=self.parameters.effect_size * design[used],
                 minlength=self.providers.n * n_aspects,
             )
-            quality += gains.reshape(self.providers.n, n_aspects)
-        self.quality = np.minimum(quality, 1.0)
+            quality = gains.reshape(self.providers.n, n_aspects)
+            quality += self.baseline  # baseline + gains
+        else:
+            quality = np.tile(self.baseline, (self.providers.n, 1))
+        self.quality = np.minimum(quality, 1.0, out=quality)
         self._derive_from_quality()
 
     def _derive_from_quality(self) -> None:
@@ -421,29 +499,35 @@ class CoproductionModel(mesa.Model):
         self.care_factor = retention.care_factor(
             self.value, self.providers.stigma, s.access_effect, s.stigma_effect
         ).ravel()  # per (provider, group) cell: what a patient meets at the clinic
+        self._patient_care = p.per_cell(self.care_factor)  # for attending, and leaving
         trust = p.trust()
-        attend = np.float32(s.visit_rate) * retention.visit_attendance(
-            trust, self.care_factor[p.cell], s.attendance, s.mistrust_effect
+        attend = retention.visit_attendance(
+            trust, self._patient_care, s.attendance, s.mistrust_effect
         ).astype(np.float32)
+        attend *= np.float32(s.visit_rate)  # visit_rate · P(attend), in place
         draw = self.rng.random(p.n, dtype=np.float32)
         scheduled = p.in_care & (draw < np.float32(s.visit_rate))
         attended = p.in_care & (draw < attend)
-        felt_good = good_table[p.cell] * care.appraisal(trust, s.trust_appraisal)
-        went_well = attended & (draw < attend * felt_good)
+        felt_good = p.per_cell(good_table)
+        felt_good *= care.appraisal(trust, s.trust_appraisal)
+        felt_good *= attend  # P(attend and feel it went well), in place
+        went_well = attended & (draw < felt_good)
         trust_mechanism.update_evidence(
             p.good, p.bad, went_well, attended & ~went_well, s.trust_memory, s.negativity_bias
         )
         # 0 out of care, 1 in care, 2 visit missed, 3 visit went badly, 4 visit went well
-        state = p.in_care.astype(np.int8) + scheduled + attended + went_well
-        visits = np.bincount(p.cell * 5 + state, minlength=self.providers.n * n_groups * 5)
+        state = p.in_care.view(np.int8) + scheduled.view(np.int8)  # (booleans are 0 or 1)
+        state += attended.view(np.int8)
+        state += went_well.view(np.int8)
+        visits = np.bincount(self._visit_code + state, minlength=self.providers.n * n_groups * 5)
         visits = visits.reshape(self.providers.n, n_groups, 5)
 
         # Providers' regard: one fractional rating a week, the share of their
         # scheduled visits patients turned up for.
-        by_provider = visits.sum(axis=1)
-        due = by_provider[:, 2:].sum(axis=1)
+        # (Counts are whole numbers: summed as floats, by a matrix product, they are exact.)
+        due, turned_up = (visits.reshape(self.providers.n, -1) @ self._due_and_attended).T
         rated = due > 0
-        rating = np.divide(by_provider[:, 3:].sum(axis=1), due, out=np.zeros(due.size), where=rated)
+        rating = np.divide(turned_up, due, out=np.zeros(due.size), where=rated)
         trust_mechanism.update_evidence(
             self.providers.regard_good,
             self.providers.regard_bad,
@@ -487,52 +571,54 @@ class CoproductionModel(mesa.Model):
         p.on_treatment[seen[starts]] = True
         p.adherent[seen[starts | resumes]] = True
 
-    def _treatment(self) -> None:
+    def _treatment(self, mistrust: NDArray) -> None:
         """A week of treatment: adherent patients may lapse (mistrust and stigma), and viral
-        load follows adherence with its lag (``cascade``)."""
+        load follows adherence with its lag (``cascade``). ``mistrust`` is each patient's
+        T^(trust−½); the stigma part of the hazard is per (provider, group) cell."""
         s, p = self.parameters, self.patients
-        stigma = self.providers.stigma.ravel()[p.cell]
-        lapse = cascade.lapse_probability(
-            p.trust(), stigma, s.adherence_lapse_rate, s.mistrust_effect, s.stigma_effect
+        stigma_hazard = cascade.stigma_lapse_hazard(
+            self.providers.stigma.ravel(), s.adherence_lapse_rate, s.stigma_effect
         )
+        lapse = p.per_cell(stigma_hazard)
+        lapse = overwrite(np.divide, lapse, mistrust)  # cascade.lapse_hazard, in place
         draw = self.rng.random(p.n, dtype=np.float32)
-        p.adherent &= ~(p.on_treatment & (draw < lapse))
+        # draw < lapse_probability_from_factors(...), as ``event_occurs`` compares it
+        p.adherent &= ~(p.on_treatment & event_occurs(draw, lapse))
         viral_draw = self.rng.random(p.n, dtype=np.float32)
         p.suppressed = cascade.next_viral_state(
             p.suppressed, p.on_treatment & p.adherent, viral_draw,
             s.suppression_rate, s.rebound_rate,
         )  # fmt: skip
 
-    def _retention(self) -> None:
-        """Leaving and returning to care, with trust after this week's visits (kept for
-        the outputs: nothing changes the evidence again this week). Leaving care stops
-        treatment; experience slowly becomes history (the base rate, ``trust``)."""
+    def _retention(self, trust: NDArray, mistrust: NDArray) -> None:
+        """Leaving and returning to care, with ``trust`` after this week's visits and
+        ``mistrust`` its factor T^(trust−½). Leaving care stops treatment; experience slowly
+        becomes history (the base rate, ``trust``)."""
         s = self.parameters
         p = self.patients
-        trust = self.patient_trust = p.trust()
-        tracing = self.driver_quality["retention"][p.provider]
-        leave = retention.leave_hazard(
-            trust, self.care_factor[p.cell], tracing, s.dropout_rate, s.mistrust_effect,
-            s.tracing_effect,
-        )  # fmt: skip
-        back = retention.return_hazard(
-            trust, tracing, s.return_rate, s.mistrust_effect, s.tracing_effect
+        # Tracing is per provider: its factor C^(tracing−½) too.
+        tracing = p.per_provider(factor(s.tracing_effect, self.driver_quality["retention"]))
+        leave = retention.leave_hazard_from_factors(
+            mistrust, self._patient_care, tracing, s.dropout_rate
         )
+        back = retention.return_hazard_from_factors(mistrust, tracing, s.return_rate)
         draw = self.rng.random(p.n, dtype=np.float32)
-        leaves = p.in_care & (draw < event_probability(leave))
-        returns = ~p.in_care & (draw < event_probability(back))
-        self.out_of_care_before = ~p.in_care
-        self.returned = returns
-        p.in_care ^= leaves | returns
+        # One draw each: those in care may leave, the others may return.
+        out_of_care = self.out_of_care_before = ~p.in_care
+        leaves = p.in_care & event_occurs(draw, leave)
+        returns = self.returned = out_of_care & event_occurs(draw, back)
+        moves = leaves | returns
+        moved = np.flatnonzero(moves)
+        was_in_care = p.in_care[moved]
+        n_cells = self.in_care_by_cell.size
+        self.in_care_by_cell += np.bincount(
+            p.cell[moved], weights=np.where(was_in_care, -1.0, 1.0), minlength=n_cells
+        ).reshape(self.in_care_by_cell.shape)  # whole numbers: exact in floating point
+        p.in_care ^= moves
         p.on_treatment &= p.in_care
         p.adherent &= p.on_treatment
         p.suppressed &= p.on_treatment
         trust_mechanism.drift_base_rate(p.base_rate, trust, s.history_weeks)
-        n_cells = self.in_care_by_cell.size
-        self.in_care_by_cell += (
-            np.bincount(p.cell[returns], minlength=n_cells)
-            - np.bincount(p.cell[leaves], minlength=n_cells)
-        ).reshape(self.in_care_by_cell.shape)
 
     # ------------------------------------------------------------------------------------------
     # Outputs

@@ -56,6 +56,20 @@ Columns (where they apply):
                                   rung, any site supported
 ``sites_in_crisis``               sites in crisis this week (collaborative)
 ``meeting``                       whether the team (any team) met this week
+``on_treatment``, ``adherent``    patients on treatment, and of them adherent, now (counts)
+``suppressed``, ``tested``        patients virally suppressed; on treatment with a viral-load
+                                  test in the last ``viral_load_interval`` weeks (counts)
+``returned``                      patients who came back to care this week (count)
+``adherence``                     adherent / on_treatment
+``testing_coverage``              tested / on_treatment
+``suppression``                   suppressed / on_treatment (viral suppression on treatment)
+``suppression_enrolled``          suppressed / patients (viral suppression of all enrolled)
+``re_engagement``                 returned / patients out of care at the start of the week
+``suppression_<g>``,              per group: suppression, and people suppressed
+``suppressed_<g>``                (collaborative)
+``key_<measure>``                 patients, in_care, retention, suppressed, suppression and
+                                  suppression_enrolled of the key populations together
+                                  (collaborative)
 ================================  =========================================================
 
 A ratio whose denominator is 0 (a group with no patients at a site, no
@@ -66,6 +80,7 @@ rows.
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -174,6 +189,52 @@ KEY_MEASURES = (
 CASCADE = MEASURES[MEASURES.index("on_treatment") :]
 
 
+#: The measures that are counts, each the integer value of one of SITE_GROUP_SUMS.
+COUNT_MEASURES = {
+    "patients": "patients",
+    "in_care": "in_care",
+    "representatives": "representatives",
+    "reps_attending": "reps_attending",
+    "reps_heard": "reps_heard",
+    "reps_dropped": "reps_dropped",
+    "on_treatment": "on_treatment",
+    "adherent": "adherent",
+    "suppressed": "suppressed",
+    "tested": "tested",
+    "returned": "returned",
+}
+#: The measures that are ratios of two of SITE_GROUP_SUMS: (numerator, denominator).
+RATIO_MEASURES = {
+    "retention": ("in_care", "patients"),
+    "trust": ("trust_sum", "patients"),
+    "value": ("value_sum", "in_care"),
+    "engagement": ("attended", "scheduled"),
+    "provider_stigma": ("stigma_sum", "providers"),
+    "voice_share": ("reps_heard", "reps_attending"),
+    "participation": ("reps_attending", "reps_seated"),
+    "adherence": ("adherent", "on_treatment"),
+    "testing_coverage": ("tested", "on_treatment"),
+    "suppression": ("suppressed", "on_treatment"),
+    "suppression_enrolled": ("suppressed", "patients"),
+    "re_engagement": ("returned", "out_of_care_before"),
+}
+_COUNT_COLUMNS = np.array([_SG[column] for column in COUNT_MEASURES.values()])
+_NUMERATORS = np.array([_SG[numerator] for numerator, _ in RATIO_MEASURES.values()])
+_DENOMINATORS = np.array([_SG[denominator] for _, denominator in RATIO_MEASURES.values()])
+
+
+def _counts_and_ratios(sums: NDArray) -> tuple[NDArray, NDArray]:
+    """Every count measure, (COUNT_MEASURES, …), and every ratio, (RATIO_MEASURES, …), of
+    sums (…, SITE_GROUP_SUMS): one cast and one division for all. The division is the one
+    of :func:`_ratio`, element by element."""
+    measure_first = (sums.ndim - 1, *range(sums.ndim - 1))
+    counts = sums[..., _COUNT_COLUMNS].transpose(measure_first).astype(np.int64)
+    numerator = sums[..., _NUMERATORS].transpose(measure_first)
+    denominator = sums[..., _DENOMINATORS].transpose(measure_first)
+    ratios = np.divide(numerator, denominator, out=np.zeros(numerator.shape), where=denominator > 0)
+    return counts, ratios
+
+
 def measures(sums: NDArray) -> dict[str, NDArray]:
     """The outcome measures of any unit, from its sums (…, SITE_GROUP_SUMS): a (site, group)
     cell, a group over all sites, a site over its groups or the whole collaborative, with
@@ -187,38 +248,10 @@ def measures(sums: NDArray) -> dict[str, NDArray]:
     re_engagement = returned / out_of_care_before; the counts as integers. A ratio with a
     zero denominator is 0 (see the module docstring).
     """
-
-    def col(name: str) -> NDArray:
-        return sums[..., _SG[name]]
-
-    def count(name: str) -> NDArray:
-        return col(name).astype(np.int64)
-
-    return {
-        "patients": count("patients"),
-        "in_care": count("in_care"),
-        "retention": _ratio(col("in_care"), col("patients")),
-        "trust": _ratio(col("trust_sum"), col("patients")),
-        "value": _ratio(col("value_sum"), col("in_care")),
-        "engagement": _ratio(col("attended"), col("scheduled")),
-        "provider_stigma": _ratio(col("stigma_sum"), col("providers")),
-        "representatives": count("representatives"),
-        "reps_attending": count("reps_attending"),
-        "reps_heard": count("reps_heard"),
-        "voice_share": _ratio(col("reps_heard"), col("reps_attending")),
-        "participation": _ratio(col("reps_attending"), col("reps_seated")),
-        "reps_dropped": count("reps_dropped"),
-        "on_treatment": count("on_treatment"),
-        "adherent": count("adherent"),
-        "suppressed": count("suppressed"),
-        "tested": count("tested"),
-        "returned": count("returned"),
-        "adherence": _ratio(col("adherent"), col("on_treatment")),
-        "testing_coverage": _ratio(col("tested"), col("on_treatment")),
-        "suppression": _ratio(col("suppressed"), col("on_treatment")),
-        "suppression_enrolled": _ratio(col("suppressed"), col("patients")),
-        "re_engagement": _ratio(col("returned"), col("out_of_care_before")),
-    }
+    counts, ratios = _counts_and_ratios(sums)
+    by_name = dict(zip(COUNT_MEASURES, counts, strict=True))
+    by_name |= dict(zip(RATIO_MEASURES, ratios, strict=True))
+    return {name: by_name[name] for name in MEASURES}
 
 
 def _scalar(value: NDArray) -> int | float:
@@ -226,12 +259,18 @@ def _scalar(value: NDArray) -> int | float:
     return int(value) if np.issubdtype(value.dtype, np.integer) else float(value)
 
 
-def _most_severe(phases: NDArray) -> str:
+def _most_severe(phases: list[int]) -> str:
     """'crisis' if any site is in crisis, else 'recovery' if any recovers, else 'before'."""
     for severe in (Phase.CRISIS, Phase.RECOVERY):
-        if np.any(phases == severe):
+        if severe in phases:
             return PHASES[severe]
     return PHASES[Phase.BEFORE]
+
+
+def _scalar_ratio(numerator: float, denominator: float) -> float:
+    """:func:`_ratio` of two Python numbers: the same IEEE division, 0 if the denominator is
+    not positive."""
+    return numerator / denominator if denominator > 0 else 0.0
 
 
 def _gap(value: NDArray, present: NDArray) -> NDArray:
@@ -241,8 +280,51 @@ def _gap(value: NDArray, present: NDArray) -> NDArray:
     return np.where(present.sum(axis=-1) >= 2, high - low, 0.0)
 
 
+def _scalar_gap(value: list[float], in_care: list[int]) -> float:
+    """:func:`_gap` of one unit's groups, as Python numbers: max and min are exact, and the
+    difference is the same IEEE subtraction."""
+    present = [v for v, n in zip(value, in_care, strict=True) if n > 0]
+    return max(present) - min(present) if len(present) >= 2 else 0.0
+
+
+#: The collaborative row's columns per group: (prefix, measure), e.g. ``value_msm``.
+_GROUP_COLUMNS = (
+    ("value", "value"),
+    ("trust", "trust"),
+    ("retention", "retention"),
+    ("stigma", "provider_stigma"),
+    ("heard", "reps_heard"),
+    ("suppression", "suppression"),
+    ("suppressed", "suppressed"),
+)
+#: The cascade's flags counted per (site, group), in ``_cascade_sums``'s bit order.
+_CASCADE_FLAGS = ("on_treatment", "adherent", "suppressed", "tested", "returned",
+                  "out_of_care_before")  # fmt: skip
+_CASCADE_SUMS = np.array([_SG[name] for name in _CASCADE_FLAGS])
+_FLAG_BITS = len(_CASCADE_FLAGS)
+#: (code, flag): whether a 6-bit code has the flag's bit set.
+_FLAG_OF_CODE = ((np.arange(1 << _FLAG_BITS)[:, None] >> np.arange(_FLAG_BITS)) & 1).astype(float)
+_CHANGE_COUNT_SUMS = np.array([_S[name] for name in CHANGE_COUNTS])
+#: (kind, CHANGE_COUNTS): whether a (site, change) pair of a kind (bits: patient-originated,
+#: in use, sustained) counts in each column.
+_CHANGE_COUNT_OF_KIND = np.array(
+    [
+        [1, patient, 1 - patient, in_use, in_use * patient, in_use * (1 - patient), sustained]
+        for patient in (0, 1)
+        for in_use in (0, 1)
+        for sustained in (0, 1)
+    ],
+    dtype=float,
+)
+#: The counts summed by site together in ``record``, and the visit states (0 out of care,
+#: 1 in care, 2 missed, 3 went badly, 4 went well) each counts as (scheduled, attended).
+_COUNTED = np.array([_SG["in_care"], _SG["scheduled"], _SG["attended"]])
+_DUE_AND_ATTENDED = np.array([[0, 0], [0, 0], [1, 0], [1, 1], [1, 1]], dtype=float)
+
+
 class Recorder:
-    """Collects each step's state as sums; builds the tidy frames on demand."""
+    """Collects each step's state as sums; builds the tidy frames on demand, and the
+    collaborative rows (``latest``, ``rows``) when first read."""
 
     def __init__(self, model: CoproductionModel) -> None:
         self.site_names = [site.name for site in model.sites]
@@ -251,11 +333,42 @@ class Recorder:
         self.labels = [g.label for g in model.parameters.groups]
         key = model.parameters.key_populations
         self.key_population = [name in key for name in self.group_names]
+        self._key_mask = np.asarray(self.key_population, dtype=bool)
+        # The collaborative row's columns per aspect, and per group (unit 2 + k in
+        # ``_collaborative_row``) and for the key populations (unit 1): (column, measure, unit).
+        self._aspect_columns = [f"adopted_{aspect}" for aspect in model.aspect_names]
+        self._unit_columns = [
+            (f"{prefix}_{g}", name, 2 + k)
+            for k, g in enumerate(self.group_names)
+            for prefix, name in _GROUP_COLUMNS
+        ] + [(f"key_{name}", name, 1) for name in KEY_MEASURES]
         self._site_group: list[NDArray] = []  # (sites, groups, SITE_GROUP_SUMS)
         self._site: list[NDArray] = []  # (sites, SITE_SUMS)
         self._state: list[tuple[str, int, bool, bool]] = []  # phase, rung, support, meeting
+        # The collaborative rows are built when read (``latest``, ``collaborative``), from
+        # what each step recorded: a row is Python bookkeeping that a run need not pay for
+        # at every step. The lock keeps a reader in another thread (the app) and the run
+        # from building the same row twice.
+        self._row_inputs: list[tuple] = []
         self._collaborative: list[dict] = []
-        self.latest: dict = {}
+        self._rows_lock = threading.RLock()
+        self._providers = model.providers.n
+        self._site_providers = np.diff(model.providers.site_bounds)
+        # Each patient's (site, group), times the 2^6 combinations of the cascade's flags
+        # (``_cascade_sums``), as the index type bincount wants.
+        p = model.patients
+        n_groups = len(self.group_names)
+        self._site_group_code = (p.site.astype(np.intp) * n_groups + p.group) << _FLAG_BITS
+
+    def __getstate__(self) -> dict:
+        """For pickling and copying: everything but the lock, which a copy gets anew."""
+        state = self.__dict__.copy()
+        del state["_rows_lock"]
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._rows_lock = threading.RLock()
 
     # --- recording -----------------------------------------------------------------------
     def record(self, model: CoproductionModel, visits: NDArray | None) -> None:
@@ -269,27 +382,30 @@ class Recorder:
         sg = np.zeros((n_sites, n_groups, len(SITE_GROUP_SUMS)))
         in_care = model.in_care_by_cell
         sg[..., _SG["patients"]] = model.patients_by_site_group
-        sg[..., _SG["in_care"]] = by_site(in_care)
         sg[..., _SG["trust_sum"]] = by_site(
             p.sum_by_cell(model.patient_trust, pr.n * n_groups).reshape(pr.n, n_groups)
         )
         sg[..., _SG["value_sum"]] = by_site(in_care * model.value)
-        if visits is not None:
-            sg[..., _SG["scheduled"]] = by_site(visits[..., 2:].sum(axis=-1))
-            sg[..., _SG["attended"]] = by_site(visits[..., 3:].sum(axis=-1))
         sg[..., _SG["stigma_sum"]] = by_site(pr.stigma)
-        self._cascade_sums(model, sg, by_site)
-        sg[..., _SG["providers"]] = np.diff(pr.site_bounds)[:, None]
+        # Counts (whole numbers, so exact however they are summed), per cell then by site
+        # in one go: in care, and the visits scheduled and attended.
+        counts = np.zeros((pr.n, n_groups, 3))
+        counts[..., 0] = in_care
+        if visits is not None:  # (one matrix product over all cells: a 2-d one)
+            counts[..., 1:] = (visits.reshape(-1, 5) @ _DUE_AND_ATTENDED).reshape(pr.n, n_groups, 2)
+        sg[..., _COUNTED] = by_site(counts)
+        self._cascade_sums(model, sg)
+        sg[..., _SG["providers"]] = self._site_providers[:, None]
 
         site = np.zeros((n_sites, len(SITE_SUMS)))
         site[:, _S["regard_sum"]] = by_site(pr.regard())
         teams = model.teams
         seated = teams.representatives >= 0
-        np.add.at(
-            sg[..., _SG["representatives"]],
-            (np.nonzero(seated)[0], p.group[teams.representatives[seated]]),
-            1,
-        )
+        team_of_seat = np.nonzero(seated)[0]
+        sg[..., _SG["representatives"]] = np.bincount(
+            team_of_seat * n_groups + p.group[teams.representatives[seated]],
+            minlength=n_sites * n_groups,
+        ).reshape(n_sites, n_groups)
         sg[..., _SG["reps_seated"]] = teams.seated_by_group
         sg[..., _SG["reps_attending"]] = teams.attending_by_group
         sg[..., _SG["reps_heard"]] = teams.heard_by_group
@@ -310,25 +426,58 @@ class Recorder:
         self._site_group.append(sg)
         self._site.append(site)
         self._state.append(state)
-        self.latest = self._collaborative_row(model.week, sg, site, state, model)
-        self._collaborative.append(self.latest)
+        # What the row needs of the catalogue of changes as it is now (the arrays are
+        # replaced, never changed in place, when the catalogue grows).
+        ch = model.changes
+        catalogue = (ch.n_scaled(), len(ch), ch.arrays()[0], ch.pair_change)
+        self._row_inputs.append((model.week, sg, site, state, catalogue))
 
-    def _cascade_sums(self, model: CoproductionModel, sg: NDArray, by_site) -> None:
+    @property
+    def latest(self) -> dict:
+        """The collaborative row of the last step recorded ({} before any)."""
+        rows = self.rows()
+        return rows[-1] if rows else {}
+
+    @property
+    def n_steps(self) -> int:
+        """Steps recorded so far (step 0 included)."""
+        return len(self._row_inputs)
+
+    def rows(self) -> list[dict]:
+        """Every step's collaborative row, building those not built yet (the frame
+        ``collaborative`` is made of them)."""
+        with self._rows_lock:
+            for inputs in self._row_inputs[len(self._collaborative) :]:
+                self._collaborative.append(self._collaborative_row(*inputs))
+            return self._collaborative
+
+    def _cascade_sums(self, model: CoproductionModel, sg: NDArray) -> None:
         """Patients on treatment, adherent, suppressed, tested in the last interval, and
-        returned to care this week, per (site, group)."""
-        p, pr = model.patients, model.providers
-        n_cells = pr.n * len(self.group_names)
-        recent = p.on_treatment & (model.week - p.last_test < model.parameters.viral_load_interval)
-        for name, flags in (
-            ("on_treatment", p.on_treatment),
-            ("adherent", p.adherent & p.on_treatment),
-            ("suppressed", p.suppressed),
-            ("tested", recent),
-            ("returned", model.returned),
-            ("out_of_care_before", model.out_of_care_before),
-        ):
-            per_cell = np.bincount(p.cell[flags], minlength=n_cells).reshape(pr.n, -1)
-            sg[..., _SG[name]] = by_site(per_cell)
+        returned to care this week, per (site, group).
+
+        The six flags make one 6-bit code per patient: a single bincount over (site, group,
+        code) counts every combination, and each flag's count is the sum over the codes
+        with its bit set (counts are integers: any order of summing gives the same)."""
+        p = model.patients
+        # week − last_test < interval, for whole numbers that cannot overflow
+        recent = p.on_treatment & (p.last_test > model.week - model.parameters.viral_load_interval)
+        flags = (
+            p.on_treatment,
+            p.adherent & p.on_treatment,
+            p.suppressed,
+            recent,
+            model.returned,
+            model.out_of_care_before,
+        )
+        code = flags[0].view(np.uint8).copy()
+        for bit, flag in enumerate(flags[1:], start=1):
+            code += flag.view(np.uint8) * np.uint8(1 << bit)  # (a multiply is faster than <<)
+        n_units = sg.shape[0] * sg.shape[1]
+        combinations = np.bincount(self._site_group_code + code, minlength=n_units << _FLAG_BITS)
+        combinations = combinations.reshape(n_units, 1 << _FLAG_BITS)
+        # Whole numbers far below 2^53: the floating-point product is exact.
+        per_flag = combinations.astype(float) @ _FLAG_OF_CODE
+        sg[..., _CASCADE_SUMS] = per_flag.reshape(sg.shape[0], sg.shape[1], -1)
 
     def _change_sums(self, model: CoproductionModel, site: NDArray) -> None:
         ch = model.changes
@@ -340,80 +489,69 @@ class Recorder:
         patient = origin[ch.pair_change] == Origin.PATIENT
         in_use = users > 0
         sustained = in_use & (users >= 0.5 * ch.pair_peak)
-        site_providers = np.diff(model.providers.site_bounds)
-
-        def count(mask: NDArray) -> NDArray:
-            return np.bincount(ch.pair_site[mask], minlength=n_sites)
-
-        everything = np.ones(ch.pair_site.size, dtype=bool)
-        site[:, _S["changes_adopted"]] = count(everything)
-        site[:, _S["patient_originated"]] = count(patient)
-        site[:, _S["staff_originated"]] = count(~patient)
-        site[:, _S["changes_in_use"]] = count(in_use)
-        site[:, _S["patient_changes_in_use"]] = count(in_use & patient)
-        site[:, _S["staff_changes_in_use"]] = count(in_use & ~patient)
-        site[:, _S["sustained_changes"]] = count(sustained)
-        site[:, _S["slots"]] = count(everything) * site_providers
+        # One bincount over (site, kind) counts them all, a kind being (patient-originated,
+        # in use, sustained) as three bits; each count is then a sum over kinds.
+        kinds = np.bincount(
+            (ch.pair_site.astype(np.intp) << 3) | (patient << 2) | (in_use << 1) | sustained,
+            minlength=n_sites << 3,
+        ).reshape(n_sites, 8)
+        counts = kinds @ _CHANGE_COUNT_OF_KIND  # whole numbers: exact
+        site[:, _CHANGE_COUNT_SUMS] = counts
+        site[:, _S["slots"]] = counts[:, 0] * self._site_providers
         site[:, _S["adopted_slots"]] = np.bincount(ch.pair_site, weights=users, minlength=n_sites)
 
     def _collaborative_row(
-        self, step: int, sg: NDArray, site: NDArray, state: tuple, model: CoproductionModel
+        self, step: int, sg: NDArray, site: NDArray, state: tuple, catalogue: tuple
     ) -> dict:
+        """One step's row of the collaborative frame, as Python numbers, from what the step
+        recorded (``catalogue``: changes scaled up, changes registered, each change's
+        aspect and each (site, change) pair's change). The sums are summed in NumPy as
+        ever; what is derived from them is scalar arithmetic on Python floats, the same
+        IEEE operations as NumPy's on float64."""
+        n_scaled, n_changes, change_aspect, pair_change = catalogue
         group = sg.sum(axis=0)  # (groups, sums)
-        total = measures(group.sum(axis=0))
-        by_group = measures(group)
-        sums = site.sum(axis=0)
-        phase, rung, support, meeting = state
+        # The whole collaborative, the key populations together and each group (units 0,
+        # 1 and 2…): their sums as before, their measures in one go, by measure and unit.
+        units = np.vstack([group.sum(axis=0), group[self._key_mask].sum(axis=0), group])
+        counts, ratios = _counts_and_ratios(units)
+        unit = dict(zip(COUNT_MEASURES, counts.tolist(), strict=True))
+        unit |= dict(zip(RATIO_MEASURES, ratios.tolist(), strict=True))
+        total = {name: values[0] for name, values in unit.items()}
+        sums = dict(zip(SITE_SUMS, site.sum(axis=0).tolist(), strict=True))
+        phase, rung, support, meeting = (a.tolist() for a in state)
         row = {
             "step": step,
             "week": step,
             "phase": _most_severe(phase),
-            "rung": int(rung.min()),
-            "sites_in_crisis": int((phase == Phase.CRISIS).sum()),
-            "support": bool(support.any()),
-            "meeting": bool(meeting.any()),
-            "patients": int(total["patients"]),
-            "in_care": int(total["in_care"]),
-            "retention": float(total["retention"]),
-            "patient_trust": float(total["trust"]),
-            "provider_regard": float(sums[_S["regard_sum"]] / model.providers.n),
-            "engagement": float(total["engagement"]),
-            "value": float(total["value"]),
-            "equity_gap": float(_gap(by_group["value"], by_group["in_care"] > 0)),
-            **{name: int(sums[_S[name]]) for name in CHANGE_COUNTS},
+            "rung": min(rung),
+            "sites_in_crisis": phase.count(Phase.CRISIS),
+            "support": any(support),
+            "meeting": any(meeting),
+            "patients": total["patients"],
+            "in_care": total["in_care"],
+            "retention": total["retention"],
+            "patient_trust": total["trust"],
+            "provider_regard": sums["regard_sum"] / self._providers,
+            "engagement": total["engagement"],
+            "value": total["value"],
+            "equity_gap": _scalar_gap(unit["value"][2:], unit["in_care"][2:]),
+            **{name: int(sums[name]) for name in CHANGE_COUNTS},
             "sites_with_changes": int((site[:, _S["changes_adopted"]] > 0).sum()),
-            "distinct_changes": sum(w >= 0 for w in model.changes.scaled_week),
-            "ideas_tested": len(model.changes),
-            "provider_uptake": float(_ratio(sums[_S["adopted_slots"]], sums[_S["slots"]])),
-            "capability": float(sums[_S["capability"]] / site.shape[0]),
-            "representatives": int(total["representatives"]),
-            "representative_trust": float(
-                _ratio(sums[_S["reps_trust_sum"]], total["representatives"])
-            ),
-            **{name: _scalar(total[name]) for name in MEASURES[8:]},
+            "distinct_changes": n_scaled,
+            "ideas_tested": n_changes,
+            "provider_uptake": _scalar_ratio(sums["adopted_slots"], sums["slots"]),
+            "capability": sums["capability"] / site.shape[0],
+            "representatives": total["representatives"],
+            "representative_trust": _scalar_ratio(sums["reps_trust_sum"], total["representatives"]),
+            **{name: total[name] for name in MEASURES[8:]},
         }
-        adopted_by_aspect = self._adopted_by_aspect(model)
-        for k, aspect in enumerate(model.aspect_names):
-            row[f"adopted_{aspect}"] = int(adopted_by_aspect[k])
-        for k, g in enumerate(self.group_names):
-            row[f"value_{g}"] = float(by_group["value"][k])
-            row[f"trust_{g}"] = float(by_group["trust"][k])
-            row[f"retention_{g}"] = float(by_group["retention"][k])
-            row[f"stigma_{g}"] = float(by_group["provider_stigma"][k])
-            row[f"heard_{g}"] = int(by_group["reps_heard"][k])
-            row[f"suppression_{g}"] = float(by_group["suppression"][k])
-            row[f"suppressed_{g}"] = int(by_group["suppressed"][k])
-        key = measures(group[np.asarray(self.key_population, dtype=bool)].sum(axis=0))
-        for name in KEY_MEASURES:
-            row[f"key_{name}"] = _scalar(key[name])
+        # (site, change) adoptions per aspect of care the change improves
+        adopted_by_aspect = np.bincount(
+            change_aspect[pair_change], minlength=len(self._aspect_columns)
+        ).tolist()
+        row.update(zip(self._aspect_columns, adopted_by_aspect, strict=True))
+        row.update((column, unit[name][k]) for column, name, k in self._unit_columns)
         return row
-
-    @staticmethod
-    def _adopted_by_aspect(model: CoproductionModel) -> NDArray:
-        """(site, change) adoptions per aspect of care the change improves."""
-        ch = model.changes
-        aspect, _, _ = ch.arrays()
-        return np.bincount(aspect[ch.pair_change], minlength=len(model.aspect_names))
 
     # --- frames --------------------------------------------------------------------------------
     @property
@@ -422,7 +560,7 @@ class Recorder:
 
     def collaborative(self) -> pd.DataFrame:
         """One row per step for the whole collaborative."""
-        return pd.DataFrame(self._collaborative)
+        return pd.DataFrame(self.rows())
 
     def _state_columns(self) -> dict:
         """Per-site calendar columns, in (step, site) order."""

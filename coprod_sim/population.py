@@ -39,9 +39,10 @@ class Patients:
     def __post_init__(self) -> None:
         if np.any(np.diff(self.cell) < 0):
             raise ValueError("patients must be sorted by (provider, group)")
-        starts = np.flatnonzero(np.diff(self.cell)) + 1
-        self._cell_starts = np.concatenate([[0], starts]) if self.cell.size else starts
+        self._cell_starts, self._cell_sizes = _runs(self.cell)
         self._cells = self.cell[self._cell_starts]
+        provider_starts, self._provider_sizes = _runs(self.provider)
+        self._providers = self.provider[provider_starts]
 
     @property
     def n(self) -> int:
@@ -56,6 +57,18 @@ class Patients:
         if self.cell.size:
             out[self._cells] = np.add.reduceat(values, self._cell_starts, dtype=np.float64)
         return out
+
+    def per_cell(self, table: NDArray) -> NDArray:
+        """``table[cell]``: each patient's entry of a table over (provider, group) cells.
+
+        Patients come in runs of one cell, so this repeats each cell's entry over its run
+        (the same values as the gather, several times faster)."""
+        return np.repeat(table[self._cells], self._cell_sizes)
+
+    def per_provider(self, table: NDArray) -> NDArray:
+        """``table[provider]``: each patient's entry of a table over providers, as
+        :meth:`per_cell`."""
+        return np.repeat(table[self._providers], self._provider_sizes)
 
     def trust(self, index: NDArray | slice = slice(None)) -> NDArray[np.float32]:
         """Expected trust in providers, (r + 2a)/(r + s + 2)."""
@@ -92,6 +105,14 @@ class Providers:
 
     def at_site(self, site: int) -> slice:
         return slice(int(self.site_bounds[site]), int(self.site_bounds[site + 1]))
+
+
+def _runs(index: NDArray) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    """Where each run of equal values of ``index`` starts, and how long it is."""
+    if index.size == 0:
+        return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp)
+    starts = np.concatenate([[0], np.flatnonzero(np.diff(index)) + 1])
+    return starts, np.diff(np.append(starts, index.size))
 
 
 def allocate(total: int, shares: NDArray) -> NDArray[np.int64]:

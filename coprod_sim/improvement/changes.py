@@ -61,12 +61,19 @@ class Changes:
         self.slot_pair = np.empty(0, dtype=np.int32)
         self.slot_change = np.empty(0, dtype=np.int32)
         self.adopted = np.empty(0, dtype=bool)
+        # per slot, kept as slots are added rather than gathered from the pairs every week:
+        # the slot's site, and whether its change is a practice change (not organisational)
+        self.slot_site = np.empty(0, dtype=np.int32)
+        self.slot_practice = np.empty(0, dtype=bool)
+        self._pair_of: dict[tuple[int, int], int] = {}  # (site, change) -> pair
+        self._pair_slots: list[slice] = []  # each pair's slots, contiguous
         self._arrays: tuple[NDArray, NDArray, NDArray] | None = None
+        self._scaled = 0  # changes scaled up anywhere
 
     @property
     def open(self) -> np.ndarray:
         """Slots of practice changes whose provider could take the change up (again)."""
-        return ~self.adopted & ~self.pair_organisational[self.slot_pair]
+        return ~self.adopted & self.slot_practice
 
     def is_organisational(self, change: int) -> bool:
         """Whether a change is organisational (decided for the whole site)."""
@@ -100,35 +107,47 @@ class Changes:
         an organisational change)."""
         if self.scaled_week[change] < 0:
             self.scaled_week[change] = week
+            self._scaled += 1
         # A team that retests a shared change and improves it improves it for everyone.
         self.design_quality[change] = max(self.design_quality[change], quality)
         self._arrays = None
+        organisational = self.is_organisational(change)
         if change not in self.repertoire[site]:
             self.repertoire[site].add(change)
             pair = self.pair_site.size
             self.pair_site = np.append(self.pair_site, np.int32(site))
             self.pair_change = np.append(self.pair_change, np.int32(change))
             self.pair_peak = np.append(self.pair_peak, 0)
-            self.pair_organisational = np.append(
-                self.pair_organisational, self.is_organisational(change)
-            )
+            self.pair_organisational = np.append(self.pair_organisational, organisational)
             providers = np.arange(site_providers.start, site_providers.stop, dtype=np.int32)
             n = providers.size
+            self._pair_of[site, change] = pair
+            self._pair_slots.append(slice(self.adopted.size, self.adopted.size + n))
             self.slot_provider = np.concatenate([self.slot_provider, providers])
             self.slot_pair = np.concatenate([self.slot_pair, np.full(n, pair, dtype=np.int32)])
             self.slot_change = np.concatenate(
                 [self.slot_change, np.full(n, change, dtype=np.int32)]
             )
             self.adopted = np.concatenate([self.adopted, np.zeros(n, dtype=bool)])
-        here = (self.slot_change == change) & (self.pair_site[self.slot_pair] == site)
-        if not self.is_organisational(change):
-            here &= np.isin(self.slot_provider, team_providers)
-        self.adopted |= here
+            self.slot_site = np.concatenate([self.slot_site, np.full(n, site, dtype=np.int32)])
+            self.slot_practice = np.concatenate(
+                [self.slot_practice, np.full(n, not organisational)]
+            )
+        # The pair's slots are one contiguous run: its site's providers, in order, so a
+        # provider's slot is found by arithmetic.
+        here = self._pair_slots[self._pair_of[site, change]]
+        if organisational:
+            self.adopted[here] = True
+        else:
+            first, n = int(self.slot_provider[here.start]), here.stop - here.start
+            team = np.asarray(team_providers, dtype=np.int64) - first
+            self.adopted[here.start + team[(team >= 0) & (team < n)]] = True
 
     def reverse(self, pairs: NDArray[np.int64]) -> None:
         """Sites reverse organisational changes: the (site, change) ``pairs`` stop for
         every provider of the site."""
-        self.adopted &= ~np.isin(self.slot_pair, pairs)
+        for pair in np.unique(pairs).tolist():
+            self.adopted[self._pair_slots[pair]] = False
 
     # --- views ----------------------------------------------------------------------------
     def arrays(self) -> tuple[NDArray, NDArray, NDArray]:
@@ -142,22 +161,50 @@ class Changes:
             )
         return self._arrays
 
-    def colleague_share(self, adjacency: sparse.csr_array, degree: NDArray) -> NDArray:
-        """For each slot, the share of the provider's colleagues (network neighbours,
-        at any site) using the slot's change."""
-        if self.adopted.size == 0:
+    def colleague_share(
+        self, adjacency: sparse.csr_array, degree: NDArray, slots: NDArray | None = None
+    ) -> NDArray:
+        """For each slot (or each of ``slots``, indices), the share of the provider's
+        colleagues (network neighbours, at any site) using the slot's change.
+
+        Only the slots asked for are computed: each one's neighbours are read off the
+        adjacency's rows and looked up among the (provider, change) pairs in use. Counts
+        are whole numbers, the same as the matrix product's, and so is the share."""
+        if slots is None:
+            slots = np.arange(self.adopted.size)
+        if slots.size == 0:
             return np.zeros(0)
-        users = sparse.csr_array(
-            (
-                np.ones(int(self.adopted.sum()), dtype=np.float32),
-                (self.slot_provider[self.adopted], self.slot_change[self.adopted]),
-            ),
-            shape=(self.n_providers, len(self)),
+        if adjacency.format != "csr":
+            adjacency = adjacency.tocsr()
+        provider = self.slot_provider[slots]
+        first = adjacency.indptr[provider]
+        lengths = adjacency.indptr[provider + 1] - first
+        # Every slot's neighbour entries in one flat array, row after row: ``owner`` is the
+        # slot (0..) an entry is for, ``entry`` its position in the adjacency's arrays.
+        owner = np.repeat(np.arange(slots.size), lengths)
+        row_start = np.cumsum(lengths) - lengths
+        entry = np.arange(lengths.sum()) + np.repeat(first - row_start, lengths)
+        # Which neighbour entries count: those whose (provider, change) is in use, looked up
+        # among the sorted (provider, change) keys of the slots in use.
+        n_changes = len(self)
+        in_use = self.slot_provider[self.adopted].astype(np.int64) * n_changes
+        in_use = np.sort(in_use + self.slot_change[self.adopted])
+        wanted = adjacency.indices[entry].astype(np.int64) * n_changes
+        wanted += np.repeat(self.slot_change[slots], lengths)
+        if in_use.size:
+            found = np.minimum(np.searchsorted(in_use, wanted), in_use.size - 1)
+            neighbour_uses = in_use[found] == wanted
+        else:
+            neighbour_uses = np.zeros(wanted.size, dtype=bool)
+        counts = np.bincount(
+            owner, weights=adjacency.data[entry] * neighbour_uses, minlength=slots.size
         )
-        neighbours_using = (adjacency @ users).tocsr()
-        counts = np.asarray(neighbours_using[self.slot_provider, self.slot_change]).ravel()
-        d = degree[self.slot_provider]
+        d = degree[provider]
         return np.divide(counts, d, out=np.zeros(counts.size), where=d > 0)
+
+    def n_scaled(self) -> int:
+        """Changes scaled up anywhere (``scaled_week`` set)."""
+        return self._scaled
 
     def users_of(self, change: int) -> int:
         """Providers using a change now, at any site."""

@@ -64,7 +64,9 @@ def good_visit_probability(
 
 def appraisal(trust: ArrayLike, weight: float) -> NDArray:
     """1 − κ·(1 − trust): the chance a patient feels a visit that went well as good."""
-    return 1.0 - weight * (1.0 - np.asarray(trust))
+    felt = np.subtract(1.0, trust)
+    felt *= weight
+    return np.subtract(1.0, felt, out=felt) if isinstance(felt, np.ndarray) else 1.0 - felt
 
 
 #: The parts of the care cascade an aspect of care can drive, besides the experience.
@@ -81,4 +83,7 @@ def driver_quality(quality: ArrayLike, columns: list[int]) -> NDArray:
     quality = np.asarray(quality, dtype=float)
     if not columns:
         return np.full(quality.shape[:-1], 0.5)
+    if len(columns) == 1:  # the mean of one value is that value
+        picked = quality[..., columns[0]]
+        return picked.copy() if picked.ndim else picked[()]
     return quality[..., columns].mean(axis=-1)

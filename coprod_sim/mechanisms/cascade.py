@@ -27,7 +27,8 @@ and at each visit attended:
     due a viral-load test (none in the   is tested with P = q_lab
     last viral_load_interval weeks)
 
-with q_adherence and q_lab the quality of the adherence-support and lab-monitoring
+Only patients on treatment are tested, and a patient who starts treatment starts adherent
+(an assumption). With q_adherence and q_lab the quality of the adherence-support and lab-monitoring
 aspects of care the patient's provider gives. A patient who leaves care stops treatment
 and, off it, is counted as not suppressed: the cascade keeps suppressed ⊆ on treatment ⊆
 in care.
@@ -48,8 +49,27 @@ def lapse_probability(
     trust: ArrayLike, stigma: ArrayLike, rate: float, mistrust_effect: float, stigma_effect: float
 ) -> NDArray:
     """Weekly chance an adherent patient stops adhering: 1 − exp(−rate·T^(½−trust)·S^(stigma−½))."""
-    hazard = rate * factor(stigma_effect, stigma) / factor(mistrust_effect, trust)
-    return event_probability(hazard)
+    return lapse_probability_from_factors(
+        stigma_lapse_hazard(stigma, rate, stigma_effect), factor(mistrust_effect, trust)
+    )
+
+
+def stigma_lapse_hazard(stigma: ArrayLike, rate: float, stigma_effect: float) -> NDArray:
+    """rate·S^(stigma−½): the lapse hazard at neutral trust. It depends on the provider's
+    stigma toward the group only, so it can be computed per (provider, group) and gathered."""
+    return rate * factor(stigma_effect, stigma)
+
+
+def lapse_probability_from_factors(stigma_hazard: ArrayLike, mistrust: ArrayLike) -> NDArray:
+    """:func:`lapse_probability` from :func:`stigma_lapse_hazard` and ``mistrust`` =
+    T^(trust−½): 1 − exp(−stigma_hazard / mistrust), the same arithmetic."""
+    return event_probability(lapse_hazard(stigma_hazard, mistrust))
+
+
+def lapse_hazard(stigma_hazard: ArrayLike, mistrust: ArrayLike) -> NDArray:
+    """The weekly hazard of lapsing, stigma_hazard / mistrust (see
+    :func:`lapse_probability_from_factors`)."""
+    return np.asarray(stigma_hazard) / np.asarray(mistrust)
 
 
 def resume_probability(
@@ -78,6 +98,8 @@ def next_viral_state(
 ) -> NDArray[np.bool_]:
     """Suppression after a week: adherent patients become suppressed with probability
     ``up``, suppressed ones who do not adhere rebound with probability ``down``."""
-    becomes = ~suppressed & adherent & (draw < up)
-    rebounds = suppressed & ~adherent & (draw < down)
-    return (suppressed | becomes) & ~rebounds
+    # Adherent: suppressed already, or becoming so. Not adherent: suppressed unless
+    # rebounding. (Boolean operators: np.where is slow on booleans.)
+    becomes = adherent & (draw < up)
+    rebounds = ~adherent & (draw < down)
+    return (suppressed & ~rebounds) | becomes

@@ -16,7 +16,8 @@ Each effect is a ratio around neutral ½ (see ``effects``): T = ``mistrust_effec
 S = ``stigma_effect``, A = ``access_effect``, C = ``tracing_effect``. With ``trust`` the
 patient's trust in providers, ``stigma`` their provider's stigma toward their group,
 ``value`` the quality of what matters to their group (``care``) and ``tracing`` the
-quality of the retention aspect (reminders, tracing) at their site:
+quality of the retention aspect (reminders, tracing) their provider gives (the site's, while
+tracing is an organisational change, as it is by default):
 
     what the clinic is like:      K = A^(value−½) · S^(½−stigma)      (``care_factor``)
     P(attend a scheduled visit):  odds = odds(attendance) · T^(trust−½) · K
@@ -29,10 +30,10 @@ Representatives. A representative attends a team meeting with probability ½ + �
 and leaves their seat on the team (the domain brief, after Ocloo & Matthews 2016: ignored
 input erodes trust and representatives drop out) with a chance per meeting that grows as
 their trust runs out, an assumed quadratic form that keeps representatives who trust the
-team, and is ``token_leave_ratio`` times higher for a representative who is the only
+team, and is L = ``token_leave_ratio`` times higher for a representative who is the only
 patient on the team (Kanter 1977: tokens in skewed groups are visible, isolated and leave):
 
-    P(leave the team) = min(1, representative_leave_rate · (1 − trust)² · K^[alone])
+    P(leave the team) = min(1, representative_leave_rate · (1 − trust)² · L^[alone])
 
 A representative who leaves care also leaves the team.
 """
@@ -42,7 +43,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from coprod_sim.mechanisms.effects import factor, odds_to_probability
+from coprod_sim.mechanisms.effects import factor, odds_to_probability, overwrite
 
 
 def care_factor(
@@ -69,16 +70,33 @@ def leave_hazard(
     tracing_effect: float,
 ) -> NDArray:
     """h_out = rate / (T^(trust−½)·``care``·C^(tracing−½)), ``care`` a ``care_factor``."""
-    return rate / (
-        factor(mistrust_effect, trust) * np.asarray(care) * factor(tracing_effect, tracing)
+    return leave_hazard_from_factors(
+        factor(mistrust_effect, trust), care, factor(tracing_effect, tracing), rate
     )
+
+
+def leave_hazard_from_factors(
+    mistrust: ArrayLike, care: ArrayLike, tracing: ArrayLike, rate: float
+) -> NDArray:
+    """:func:`leave_hazard` from the factors ``mistrust`` = T^(trust−½) and ``tracing`` =
+    C^(tracing−½), computed once (per patient, or per provider and gathered)."""
+    product = np.asarray(mistrust) * np.asarray(care)
+    denominator = overwrite(np.multiply, product, np.asarray(tracing))
+    return overwrite(np.divide, rate, denominator, on=1)
 
 
 def return_hazard(
     trust: ArrayLike, tracing: ArrayLike, rate: float, mistrust_effect: float, tracing_effect: float
 ) -> NDArray:
     """h_back = rate·T^(trust−½)·C^(tracing−½)."""
-    return rate * factor(mistrust_effect, trust) * factor(tracing_effect, tracing)
+    return return_hazard_from_factors(
+        factor(mistrust_effect, trust), factor(tracing_effect, tracing), rate
+    )
+
+
+def return_hazard_from_factors(mistrust: ArrayLike, tracing: ArrayLike, rate: float) -> NDArray:
+    """:func:`return_hazard` from the factors, as :func:`leave_hazard_from_factors`."""
+    return rate * np.asarray(mistrust) * np.asarray(tracing)
 
 
 def meeting_attendance_probability(trust: ArrayLike) -> NDArray:
@@ -89,6 +107,6 @@ def meeting_attendance_probability(trust: ArrayLike) -> NDArray:
 def leave_team_probability(
     trust: ArrayLike, rate: float, alone: ArrayLike = False, token_ratio: float = 1.0
 ) -> NDArray:
-    """P(leave the team at a meeting) = min(1, rate·(1 − trust)²·K^[alone])."""
+    """P(leave the team at a meeting) = min(1, rate·(1 − trust)²·L^[alone]), L the token ratio."""
     ratio = np.where(np.asarray(alone, dtype=bool), token_ratio, 1.0)
     return np.minimum(1.0, rate * (1.0 - np.asarray(trust)) ** 2 * ratio)

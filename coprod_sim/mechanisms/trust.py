@@ -45,12 +45,15 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from coprod_sim.mechanisms.effects import overwrite
+
 
 def expected_trust(good: ArrayLike, bad: ArrayLike, base_rate: ArrayLike = 0.5) -> NDArray:
     """E = (r + 2a) / (r + s + 2); with a = ½, (r + 1)/(r + s + 2)."""
     good = np.asarray(good)
     prior = 2 * np.asarray(base_rate, dtype=good.dtype if good.dtype.kind == "f" else float)
-    return (good + prior) / (good + np.asarray(bad) + 2)
+    denominator = good + np.asarray(bad) + 2
+    return overwrite(np.divide, good + prior, denominator)
 
 
 def update_evidence(
@@ -74,9 +77,9 @@ def update_evidence(
 
 def drift_base_rate(base_rate: NDArray, trust: ArrayLike, history_weeks: float) -> None:
     """a ← a + (E − a)/H, in place: a week's experience becoming history."""
-    base_rate += (np.asarray(trust, dtype=base_rate.dtype) - base_rate) * np.asarray(
-        1.0 / history_weeks, dtype=base_rate.dtype
-    )
+    step = np.subtract(np.asarray(trust, dtype=base_rate.dtype), base_rate)
+    step *= np.asarray(1.0 / history_weeks, dtype=base_rate.dtype)
+    base_rate += step
 
 
 def evidence_for(
