@@ -233,9 +233,20 @@ def build_network(
             partners = rng.choice(others, size=min(s.cross_site_ties, others.size), replace=False)
             parts.append(np.column_stack([np.full(partners.size, member), partners]))
     edges = np.concatenate(parts).astype(np.int64) if parts else np.empty((0, 2), np.int64)
-    edges = np.unique(np.sort(edges, axis=1), axis=0)  # one tie per pair
     n = int(bounds[-1])
+    edges = _unique_pairs(np.sort(edges, axis=1), n)  # one tie per pair
     rows = np.concatenate([edges[:, 0], edges[:, 1]])
     cols = np.concatenate([edges[:, 1], edges[:, 0]])
     adjacency = sparse.csr_array((np.ones(rows.size, dtype=np.float32), (rows, cols)), shape=(n, n))
     return ProviderNetwork(edges, adjacency, np.bincount(rows, minlength=n).astype(float))
+
+
+def _unique_pairs(pairs: NDArray[np.int64], n: int) -> NDArray[np.int64]:
+    """The distinct rows of ``pairs`` (each ``i < n``), in lexicographic order: what
+    ``np.unique(pairs, axis=0)`` gives, through one integer key per pair, which sorts in a
+    second where the row-wise unique took 16 s for 8M ties (``n² < 2⁶³`` for every
+    collaborative the scenario limits allow)."""
+    key = np.sort(pairs[:, 0] * n + pairs[:, 1])  # (np.unique hashes first: 4x slower)
+    if key.size:
+        key = key[np.concatenate([[True], key[1:] != key[:-1]])]
+    return np.column_stack([key // n, key % n]).astype(np.int64, copy=False)

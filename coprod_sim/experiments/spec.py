@@ -39,8 +39,11 @@ scenario refuses and outcomes the model does not report.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
+import math
 import tomllib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Self
@@ -48,7 +51,7 @@ from typing import Any, Literal, Self
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from coprod_sim import __version__
+from coprod_sim import __version__, limits
 from coprod_sim.errors import Problem, ScenarioError, SpecError, from_validation_error
 from coprod_sim.scenario import Scenario, load_scenario, preset_names
 
@@ -66,7 +69,12 @@ DEFAULT_OUTCOMES = (
     "participation",
     "voice_share",
 )
-MAX_RUNS = 10_000_000
+# Runs and design points are counted from the spec before any design is built (a factorial
+# of 10^8 points, a Sobol design of 2^19 × 12 points and 10^6 Morris trajectories each ran for
+# 23-113 s into a MemoryError when they were built first). See coprod_sim.limits for the
+# measurements behind the limits.
+MAX_RUNS = limits.MAX_RUNS
+MAX_POINTS = limits.MAX_POINTS
 
 
 class _Strict(BaseModel):
@@ -76,8 +84,10 @@ class _Strict(BaseModel):
 class FactorRange(_Strict):
     """A factor sampled from ``[low, high]`` (a sampling design)."""
 
-    low: float
-    high: float
+    # Finite and moderate: inf made an OverflowError when an integer factor was rounded,
+    # and a range wider than ~1e308 overflows in the sampler. No scenario field reaches 1e12.
+    low: float = Field(ge=-1e12, le=1e12, allow_inf_nan=False)
+    high: float = Field(ge=-1e12, le=1e12, allow_inf_nan=False)
     integer: bool = Field(False, description="Round sampled values to whole numbers.")
 
     @model_validator(mode="after")
@@ -133,11 +143,11 @@ class ExperimentSpec(_Strict):
     description: str = ""
     scenario: str = Field("careqic", min_length=1)
     set: dict[str, Any] = {}
-    scenarios: dict[str, ScenarioRef] = {}
-    factors: dict[str, Any] = {}
+    scenarios: dict[str, ScenarioRef] = Field({}, max_length=limits.MAX_SCENARIOS)
+    factors: dict[str, Any] = Field({}, max_length=limits.MAX_FACTORS)
     design: Design = Design()
     replications: int = Field(10, ge=1, le=100_000)
-    steps: int = Field(78, ge=1, le=100_000)
+    steps: int = Field(78, ge=1, le=limits.MAX_STEPS)
     seed: int = Field(0, ge=0, le=2**63 - 1)
     retries: int = Field(0, ge=0, le=10, description="Extra attempts for a run that fails.")
     outcomes: Outcomes = Outcomes()
@@ -215,11 +225,13 @@ def read_spec(path: str | Path) -> dict[str, Any]:
     if not file.is_file():
         raise SpecError([Problem("spec", str(path), "no such file; give an experiment TOML")])
     try:
-        return tomllib.loads(file.read_text(encoding="utf-8"))
+        return limits.loads_toml(file.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as error:
         raise SpecError([Problem("spec", str(path), f"cannot be read: {error}")]) from None
     except tomllib.TOMLDecodeError as error:
         raise SpecError([Problem("(file)", str(path), f"is not valid TOML: {error}")]) from None
+    except limits.TooDeepError as error:
+        raise SpecError([Problem("(file)", str(path), str(error))]) from None
 
 
 def parse_spec(data: dict[str, Any], source: str | None = None) -> ExperimentSpec:
@@ -245,12 +257,18 @@ def load_experiment(
     for key, value in (("replications", replications), ("steps", steps), ("retries", retries)):
         if value is not None:
             data[key] = value
-    kept = data.get("outcomes", {}).get("series_steps")
-    if steps is not None and isinstance(kept, list):
+    outcomes = data.get("outcomes")
+    kept = outcomes.get("series_steps") if isinstance(outcomes, dict) else None
+    # Only a list of whole numbers is cut short: anything else is left for validation to
+    # refuse by name (a week of "a" was once dropped here without a word).
+    if (
+        steps is not None
+        and isinstance(kept, list)
+        and all(type(w) is int for w in kept)
+        and isinstance(outcomes, dict)
+    ):
         # A shorter run keeps the series weeks it still reaches, and its last week.
-        data["outcomes"]["series_steps"] = sorted(
-            {w for w in kept if isinstance(w, int) and w <= steps} | {steps}
-        )
+        outcomes["series_steps"] = sorted({w for w in kept if w <= steps} | {steps})
     source = str(Path(path).resolve())
     return resolve(parse_spec(data, source), source, base_dir=Path(path).parent)
 
@@ -279,7 +297,10 @@ def resolve(spec: ExperimentSpec, source: str, base_dir: Path | None = None) -> 
             ]
     if "" in bases:  # one base scenario: runs are labelled with its name
         bases = {bases[""].name: bases[""]}
-    problems += _factor_problems(spec)
+    factor_problems = _factor_problems(spec)
+    problems += factor_problems
+    if not factor_problems:  # counted from the spec: nothing is built yet
+        problems += _size_problems(spec, len(refs))
     if problems:
         raise SpecError(problems, source)
 
@@ -291,7 +312,7 @@ def resolve(spec: ExperimentSpec, source: str, base_dir: Path | None = None) -> 
         Point(i, label, dict(point))
         for i, (label, point) in enumerate((label, point) for label in bases for point in values)
     ]
-    if len(points) * spec.replications > MAX_RUNS:
+    if len(points) * spec.replications > MAX_RUNS:  # the count above is exact; kept as a guard
         raise SpecError(
             [
                 Problem(
@@ -302,7 +323,7 @@ def resolve(spec: ExperimentSpec, source: str, base_dir: Path | None = None) -> 
             ],
             source,
         )
-    problems += _point_problems(bases, points)
+    problems += _point_problems(spec, bases, points, sample)
     columns = _model_columns(next(iter(bases.values())))
     problems += _outcome_problems(spec, columns)
     if problems:
@@ -348,16 +369,92 @@ def _factor_problems(spec: ExperimentSpec) -> list[Problem]:
             problems.append(
                 Problem(where, value, "a factorial design needs a non-empty list of values")
             )
+        elif len(value) > MAX_POINTS:
+            problems.append(
+                Problem(where, f"{len(value):,} values", f"at most {MAX_POINTS:,} values")
+            )
         elif len({json.dumps(v, sort_keys=True, default=str) for v in value}) < len(value):
             problems.append(Problem(where, value, "values must be distinct"))
     return problems
 
 
-def _point_problems(bases: dict[str, Scenario], points: list[Point]) -> list[Problem]:
-    """Build every point's scenario once, so a bad value fails now and not mid-sweep."""
+def design_size(spec: ExperimentSpec) -> int | None:
+    """The number of design points the spec's design gives for one base scenario, counted
+    from the spec alone (exact, in Python integers: no overflow), or None when a sampling
+    design has no samples (the design says so when it is built)."""
+    kind, d, n = spec.design.kind, len(spec.factors), spec.design.samples
+    if kind == "factorial":  # every combination; 1 with no factors (scenarios alone)
+        return math.prod(len(v) for v in spec.factors.values())
+    if n is None:
+        return None
+    if kind == "sobol":  # Saltelli: N·(D+2), or N·(2D+2) with second-order indices
+        return n * (2 * d + 2 if spec.design.second_order else d + 2)
+    if kind == "morris":  # r trajectories of D+1 points
+        return n * (d + 1)
+    return n  # lhs
+
+
+def _size_problems(spec: ExperimentSpec, n_bases: int) -> list[Problem]:
+    """Refuse a design too large to start, before it is built."""
+    size = design_size(spec)
+    if size is None:
+        return []
+    points = size * n_bases
+    runs = points * spec.replications
+    per_base = f" × {n_bases} scenarios" if n_bases > 1 else ""
+    if points > MAX_POINTS:
+        if spec.design.kind == "factorial":
+            lengths = " × ".join(str(len(v)) for v in spec.factors.values())
+            field, value = "factors", f"{lengths}{per_base}"
+        else:
+            field, value = "design.samples", spec.design.samples
+        shown = f"{points:,}" if points < 10**30 else f"about 10^{len(str(points)) - 1}"
+        return [
+            Problem(
+                field,
+                value,
+                f"gives {shown} design points; at most {MAX_POINTS:,} (each is built, "
+                f"validated and written to the manifest before the first run)",
+            )
+        ]
+    if runs > MAX_RUNS:
+        return [
+            Problem(
+                "replications",
+                spec.replications,
+                f"gives {runs:,} runs ({points:,} design points × {spec.replications:,}); "
+                f"at most {MAX_RUNS:,}",
+            )
+        ]
+    return []
+
+
+def _point_problems(
+    spec: ExperimentSpec,
+    bases: dict[str, Scenario],
+    points: list[Point],
+    sample: np.ndarray | None,
+) -> list[Problem]:
+    """Build the points' scenarios now, so that a bad value fails here and not mid-sweep.
+
+    Every point is checked when there are at most ``MAX_CHECKED_POINTS`` (each check takes
+    about 0.2 ms). A larger design is checked at a bounded cost: each factor's values (every
+    value a factorial lists, a sampled factor's smallest and largest) at real design points,
+    then the first points in order, ``MAX_CHECKED_POINTS`` in all. A field's own limits are
+    ranges, so this finds every value out of range; a point that breaks a rule between fields
+    and is not checked here fails as a run, its error kept with the results.
+    """
     problems: list[Problem] = []
     seen: set[str] = set()
-    for point in points:
+    if len(points) <= limits.MAX_CHECKED_POINTS:
+        chosen: Iterator[int] = iter(range(len(points)))
+    else:
+        chosen = itertools.islice(
+            _distinct(_probe_indices(spec, len(bases), len(points), sample)),
+            limits.MAX_CHECKED_POINTS,
+        )
+    for index in chosen:
+        point = points[index]
         try:
             bases[point.label].with_overrides(point.values)
         except ScenarioError as error:
@@ -373,16 +470,81 @@ def _point_problems(bases: dict[str, Scenario], points: list[Point]) -> list[Pro
     return problems
 
 
+def _distinct(indices: Iterator[int]) -> Iterator[int]:
+    seen: set[int] = set()
+    for index in indices:
+        if index not in seen:
+            seen.add(index)
+            yield index
+
+
+def _probe_indices(
+    spec: ExperimentSpec, n_bases: int, n_points: int, sample: np.ndarray | None
+) -> Iterator[int]:
+    """Indices of the points that test each factor's values, most telling first, then every
+    point in order. Points run base by base, and within a base in the design's order (a
+    factorial's last factor varies fastest)."""
+    size = n_points // n_bases
+    offsets = [b * size for b in range(n_bases)]
+    yield from offsets  # each base at the design's first values
+    if sample is not None:  # a sampled factor's smallest and largest values, at their points
+        for column in sample.T:
+            for row in (int(np.argmin(column)), int(np.argmax(column))):
+                yield from (offset + row for offset in offsets)
+    else:
+        lengths = [len(v) for v in spec.factors.values()]
+        strides = [math.prod(lengths[k + 1 :]) for k in range(len(lengths))]
+        orders = [_value_order(v) for v in spec.factors.values()]
+        # The extremes of every factor first, then each factor's other values in turn.
+        for tier in (slice(0, 4), slice(4, None)):
+            for order, stride in zip(orders, strides, strict=True):
+                for v in order[tier]:
+                    yield from (offset + v * stride for offset in offsets)
+    yield from range(n_points)
+
+
+def _value_order(values: list[Any]) -> list[int]:
+    """Positions of a factorial factor's values, the smallest and largest of each number
+    type first (a field's limits are a range), then the rest in order."""
+    first: list[int] = []
+    for kind in (int, float):
+        numbers = [i for i, v in enumerate(values) if type(v) is kind and v == v]
+        if numbers:
+            first += [min(numbers, key=values.__getitem__), max(numbers, key=values.__getitem__)]
+    return list(dict.fromkeys(first + list(range(len(values)))))
+
+
 def _show_values(values: dict[str, Any]) -> str:
     return ", ".join(f"{k}={v}" for k, v in values.items()) or "base"
 
 
 def _model_columns(scenario: Scenario) -> tuple[str, ...]:
-    """The model's numeric collaborative outputs, read from a freshly built model."""
+    """The model's numeric collaborative outputs, read from a small stand-in of ``scenario``.
+
+    The columns depend on the groups and the aspects of care, never on the sites, so one
+    small site of the same groups gives the same columns at a cost that does not grow with
+    the scenario (building the whole base model made a large base crash validation itself).
+    """
     from coprod_sim.model import CoproductionModel
 
-    frame = CoproductionModel.from_scenario(scenario, rng=0).outputs.collaborative()
+    frame = CoproductionModel.from_scenario(
+        column_stand_in(scenario), rng=0, with_agents=False
+    ).outputs.collaborative()
     return tuple(c for c in frame.columns if c not in ("step", "week"))
+
+
+def column_stand_in(scenario: Scenario) -> Scenario:
+    """``scenario`` with one small site of its groups in place of its sites (and a crisis,
+    if any, there), enough to staff its team and seat its representatives."""
+    groups = [g.name for g in scenario.groups]
+    site = {
+        "name": "stand-in",
+        "count": 1,
+        "patients": max(10 * len(groups), scenario.representative_seats, 20),
+        "providers": max(scenario.team_size, 2),
+        "group_shares": {g: 1.0 / len(groups) for g in groups},
+    }
+    return scenario.with_overrides({"sites": [site], "crisis_sites": []})
 
 
 def _outcome_problems(spec: ExperimentSpec, columns: tuple[str, ...]) -> list[Problem]:

@@ -37,9 +37,12 @@ from coprod_sim.scenario.overrides import parse_value
 from coprod_sim.scenario.rules import (
     MAX_PATIENTS,
     MAX_PROVIDERS,
+    MAX_SITES,
+    MAX_TIES,
     RULES,
     SHARE_TOLERANCE,
     consistency_problems,
+    provider_ties,
 )
 from coprod_sim.scenario.schema import (
     Identifier,
@@ -57,6 +60,8 @@ from coprod_sim.scenario.schema import (
 __all__ = [
     "MAX_PATIENTS",
     "MAX_PROVIDERS",
+    "MAX_SITES",
+    "MAX_TIES",
     "RULES",
     "SHARE_TOLERANCE",
     "Identifier",
@@ -74,6 +79,7 @@ __all__ = [
     "parse_value",
     "preset_names",
     "preset_summary",
+    "provider_ties",
     "scenario_from_text",
     "site_names",
     "validate",

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from coprod_sim.errors import Problem, ScenarioError
+from coprod_sim.limits import MAX_EXTENDS, TooDeepError, loads_toml
 from coprod_sim.scenario.schema import Scenario, validate
 
 
@@ -73,12 +74,28 @@ def _parse_raw(
     the text, and a non-preset ``extends`` is a path relative to ``base_dir``."""
     if source in seen:
         raise ScenarioError([Problem("extends", name, "extends itself (a cycle)")], source)
+    if len(seen) >= MAX_EXTENDS:
+        # Each file of the chain is a level of recursion: a long chain is refused before
+        # it can exhaust the stack (about 500 files did).
+        raise ScenarioError(
+            [
+                Problem(
+                    "extends",
+                    name,
+                    f"is file {len(seen) + 1} of an extends chain; at most {MAX_EXTENDS} "
+                    f"files may extend one another (start from {seen[0]})",
+                )
+            ],
+            seen[0],
+        )
     try:
-        data = tomllib.loads(text)
+        data = loads_toml(text)
     except tomllib.TOMLDecodeError as error:
         raise ScenarioError(
             [Problem("(file)", name, f"is not valid TOML: {error}")], source
         ) from None
+    except TooDeepError as error:
+        raise ScenarioError([Problem("(file)", name, str(error))], source) from None
     base = data.pop("extends", None)
     if base is None:
         return data, source

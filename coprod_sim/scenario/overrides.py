@@ -15,6 +15,7 @@ from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 from coprod_sim.errors import Problem, ScenarioError
+from coprod_sim.limits import TooDeepError, loads_toml
 
 
 def parse_value(text: str) -> Any:
@@ -24,9 +25,11 @@ def parse_value(text: str) -> Any:
     if text.strip().lower() == "none":
         return None
     try:
-        return tomllib.loads(f"v = {text}")["v"]
+        return loads_toml(f"v = {text}")["v"]
     except tomllib.TOMLDecodeError:
         return text
+    except TooDeepError as error:
+        raise ScenarioError([Problem("--set", text, str(error))], "overrides") from None
 
 
 def _parse_assignments(assignments: Iterable[str]) -> dict[str, Any]:

@@ -10,9 +10,11 @@ stay together.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING
 
+from coprod_sim import limits
 from coprod_sim.errors import Problem
 
 if TYPE_CHECKING:  # schema.py runs these rules when it builds a Scenario, so it imports this
@@ -20,9 +22,12 @@ if TYPE_CHECKING:  # schema.py runs these rules when it builds a Scenario, so it
 
 #: Tolerance for shares that must sum to 1.
 SHARE_TOLERANCE = 1e-6
-#: Size limits of a whole collaborative (array indices stay in 32 bits).
-MAX_PATIENTS = 100_000_000
-MAX_PROVIDERS = 10_000_000
+# Size limits of a whole collaborative: what one model on a 2-core, 24 GiB machine can build
+# and run in a few GiB (the measurements behind them are in coprod_sim.limits).
+MAX_PATIENTS = limits.MAX_PATIENTS
+MAX_PROVIDERS = limits.MAX_PROVIDERS
+MAX_SITES = limits.MAX_SITES
+MAX_TIES = limits.MAX_TIES
 
 Rule = Callable[["Scenario"], Iterable[Problem]]
 SiteRule = Callable[["Scenario", int, "SiteSpec"], Iterable[Problem]]
@@ -90,8 +95,10 @@ def group_names_are_unique(s: Scenario) -> Iterator[Problem]:
 
 def site_names_do_not_clash(s: Scenario) -> Iterator[Problem]:
     """No two sites have the same name once the sites of an entry are numbered."""
-    expanded = s.site_names
-    clashes = sorted({name for name in expanded if expanded.count(name) > 1})
+    if s.n_sites > MAX_SITES:
+        return  # too many to name: collaborative_is_not_too_large says so
+    counts = Counter(s.site_names)  # (list.count for each name took seconds for 10,000 sites)
+    clashes = sorted(name for name, n in counts.items() if n > 1)
     if clashes:
         yield Problem(
             "sites",
@@ -102,11 +109,71 @@ def site_names_do_not_clash(s: Scenario) -> Iterator[Problem]:
 
 
 def collaborative_is_not_too_large(s: Scenario) -> Iterator[Problem]:
-    """The collaborative has at most MAX_PATIENTS patients and MAX_PROVIDERS providers."""
+    """The collaborative fits one model's memory: at most MAX_SITES sites, MAX_PATIENTS
+    patients, MAX_PROVIDERS providers and MAX_TIES ties between providers, counted from the
+    sizes alone (nothing is built)."""
+    if s.n_sites > MAX_SITES:
+        yield Problem(
+            "sites",
+            s.n_sites,
+            f"sites in all (the sum of count) must be <= {MAX_SITES:,}: each site costs about "
+            f"0.25 ms of every week",
+        )
     if s.n_patients > MAX_PATIENTS:
-        yield Problem("sites", s.n_patients, f"patients in all must be <= {MAX_PATIENTS:,}")
+        yield Problem(
+            "sites",
+            s.n_patients,
+            f"patients in all (count × patients, summed) must be <= {MAX_PATIENTS:,}: a patient "
+            f"needs about 340 bytes, so more would not fit several models in this machine's "
+            f"memory",
+        )
     if s.n_providers > MAX_PROVIDERS:
-        yield Problem("sites", s.n_providers, f"providers in all must be <= {MAX_PROVIDERS:,}")
+        yield Problem(
+            "sites",
+            s.n_providers,
+            f"providers in all (count × providers, summed) must be <= {MAX_PROVIDERS:,}: a "
+            f"provider costs about 1 KiB and 20 µs of every week",
+        )
+    within, cross = _tie_counts(s)
+    if within + cross > MAX_TIES:
+        if cross > within:
+            field, value = "cross_site_ties", s.cross_site_ties
+        elif s.provider_network == "complete":
+            field, value = "provider_network", s.provider_network
+        else:
+            field, value = "within_site_ties", s.within_site_ties
+        largest = max(site.providers for site in s.sites)
+        yield Problem(
+            field,
+            value,
+            f"gives {within + cross:,} ties between providers ({within:,} within sites of up "
+            f"to {largest:,} providers, {cross:,} across sites); at most {MAX_TIES:,} can be "
+            f"built (a tie costs about 100 bytes and several µs): use fewer within_site_ties "
+            f"or cross_site_ties, a small world, or smaller sites",
+        )
+
+
+def provider_ties(s: Scenario) -> int:
+    """An upper bound on the ties initialization builds (before repeated pairs are dropped):
+    each site's complete network or small world, and each team provider's cross-site ties."""
+    return sum(_tie_counts(s))
+
+
+def _tie_counts(s: Scenario) -> tuple[int, int]:
+    """Ties within sites (exact, as initialization.build_network makes them) and across
+    sites (at most cross_site_ties for each team provider)."""
+    ring = 2 * (s.within_site_ties // 2)
+    within = 0
+    for site in s.sites:
+        n = site.providers
+        if s.provider_network == "complete" or (ring > 0 and n <= ring + 1):
+            ties = n * (n - 1) // 2
+        else:
+            ties = n * (ring // 2)
+        within += site.count * ties
+    team_providers = max(s.team_size - s.representative_seats - 1, 0)
+    cross = s.n_sites * team_providers * s.cross_site_ties if s.n_sites > 1 else 0
+    return within, cross
 
 
 def learning_sessions_fit_the_support(s: Scenario) -> Iterator[Problem]:
@@ -220,6 +287,8 @@ def learning_sessions_need_support(s: Scenario) -> Iterator[Problem]:
 
 def crisis_sites_exist(s: Scenario) -> Iterator[Problem]:
     """Each of crisis_sites names a site or a region (an entry of sites)."""
+    if s.n_sites > MAX_SITES:
+        return  # too many to name: collaborative_is_not_too_large says so
     known_places = set(s.site_names) | {site.name for site in s.sites}
     for i, place in enumerate(s.crisis_sites):
         if place not in known_places:

@@ -23,8 +23,9 @@ from typing import Annotated, Any, Literal, Self
 import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from coprod_sim import caribbean
+from coprod_sim import caribbean, limits
 from coprod_sim.errors import Problem, ScenarioError, from_validation_error
+from coprod_sim.limits import TooDeepError, loads_toml
 from coprod_sim.mechanisms.power import LADDER
 from coprod_sim.scenario.overrides import set_dotted_keys
 from coprod_sim.scenario.rules import consistency_problems
@@ -78,9 +79,14 @@ class SiteSpec(_Strict):
     """One or more sites (clinics) alike in expectation, e.g. the 20 Jamaican teams."""
 
     name: str = Field(min_length=1, description="Region or site name, e.g. 'Jamaica'.")
-    count: int = Field(1, ge=1, le=10_000, description="Number of sites of this kind.")
-    patients: int = Field(ge=1, le=10_000_000, description="Patients enrolled per site.")
-    providers: int = Field(ge=1, le=100_000, description="Providers (clinical staff) per site.")
+    # The totals over all sites have their own limits (rules.collaborative_is_not_too_large).
+    count: int = Field(1, ge=1, le=limits.MAX_SITES, description="Number of sites of this kind.")
+    patients: int = Field(
+        ge=1, le=limits.MAX_SITE_PATIENTS, description="Patients enrolled per site."
+    )
+    providers: int = Field(
+        ge=1, le=limits.MAX_SITE_PROVIDERS, description="Providers (clinical staff) per site."
+    )
     group_shares: dict[str, Share] = Field(
         description="Expected share of each patient group at these sites; sums to 1."
     )
@@ -104,6 +110,7 @@ class Scenario(_Strict):
     sites: list[SiteSpec] = Field(
         default_factory=lambda: [SiteSpec(**s) for s in caribbean.careqic_sites()],
         min_length=1,
+        max_length=limits.MAX_SITES,
         description="The sites of the collaborative.",
     )
     groups: list[PatientGroup] = Field(
@@ -119,6 +126,7 @@ class Scenario(_Strict):
     )
     staff_assumptions: dict[str, Weight] = Field(
         default_factory=lambda: dict(caribbean.STAFF_ASSUMPTIONS),
+        max_length=limits.MAX_ASPECTS,
         description="What staff assume matters to patients; its keys define the aspects "
         "of care (normalised).",
     )
@@ -477,6 +485,7 @@ class Scenario(_Strict):
     crisis_duration: int = Field(12, ge=1, le=10_000, description="Weeks the crisis lasts.")
     crisis_sites: list[str] = Field(
         default_factory=list,
+        max_length=limits.MAX_SITES,
         description="Sites or regions the crisis hits, e.g. ['Barbados']; all sites if empty.",
     )
     recovery: Literal["coproduced", "top_down"] = Field(
@@ -536,11 +545,14 @@ class Scenario(_Strict):
     def from_toml(cls, text: str, source: str | None = None) -> Scenario:
         """Read a scenario from TOML text (no ``extends``)."""
         try:
-            data = tomllib.loads(text)
+            data = loads_toml(text)
         except tomllib.TOMLDecodeError as error:
             raise ScenarioError(
                 [Problem("(file)", source or "<text>", f"is not valid TOML: {error}")], source
             ) from None
+        except TooDeepError as error:
+            problem = Problem("(file)", source or "<text>", str(error))
+            raise ScenarioError([problem], source) from None
         return validate(data, source)
 
     def with_overrides(self, overrides: Mapping[str, Any] | Iterable[str]) -> Scenario:
