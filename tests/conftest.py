@@ -39,6 +39,17 @@ def small() -> Scenario:
     return small_scenario()
 
 
+@pytest.fixture
+def private_mounts() -> None:
+    """A private mount namespace for a command (``tests.fault_helpers``): skip, with the
+    reason, where the machine gives none."""
+    from tests.fault_helpers import mounts_unavailable
+
+    reason = mounts_unavailable()
+    if reason:
+        pytest.skip(reason)
+
+
 @pytest.fixture(scope="session")
 def careqic_run() -> CoproductionModel:
     """One full CaReQIC run (78 weeks), shared by read-only tests."""
@@ -73,6 +84,16 @@ SLOW = {
     "tests/test_sweeps.py::test_replications_and_steps_from_the_command_line_are_a_different_experiment",
     "tests/test_sweeps.py::test_sweep_prints_the_outcomes_writes_a_report_and_resumes_as_a_no_op",
     "tests/test_sweeps.py::test_the_shipped_specs_run_at_reduced_size",
+    "tests/test_faults_signals.py::test_sigterm_stops_a_sweep_as_ctrl_c_does_no_process_is_left_and_it_resumes",
+    "tests/test_faults_signals.py::test_a_full_disk_mid_sweep_stops_it_with_the_reason_and_loses_no_finished_run",
+    "tests/test_faults_signals.py::test_ctrl_c_never_waits_for_runs_in_flight_and_leaves_no_process",
+    "tests/test_faults_signals.py::test_kill_9_of_a_sweep_takes_its_pool_with_it",
+    "tests/test_faults_signals.py::test_compare_interrupted_keeps_nothing_and_promises_no_resume",
+    "tests/test_faults_signals.py::test_run_stopped_while_writing_says_so_and_leaves_no_staging_folder",
+    "tests/test_faults_store.py::test_a_full_disk_is_a_message_and_leaves_nothing_half_written",
+    "tests/test_faults_store.py::test_a_read_only_folder_is_refused_with_a_message",
+    "tests/test_week_cost.py::test_retired_changes_leave_the_hot_arrays_and_they_stay_bounded",
+    "tests/test_week_cost.py::test_retiring_changes_no_result",
 }
 #: Fixtures that drive Debian's Chromium against a real Solara server (tests/app/conftest.py).
 BROWSER_FIXTURES = {"page", "chromium", "app_server"}
@@ -82,6 +103,8 @@ DASK_FIXTURES = {"dask_cluster"}
 VALIDATION_FIXTURES = {"study"}
 #: Tests of an installed wheel: building, installing and running it (tests/test_install.py).
 INSTALL_FIXTURES = {"installed"}
+#: Tests that give a command a small disk or a read-only folder in a mount namespace.
+MOUNT_FIXTURES = {"private_mounts"}
 #: Tests that run (part of) the validation study without those fixtures.
 VALIDATION = {
     "tests/test_install.py::test_the_installed_validate_finds_its_specs_from_an_empty_folder",
@@ -100,6 +123,8 @@ def markers_for(nodeid: str, fixtures: set[str]) -> list[str]:
     in_study = path == "tests/test_validation.py" and fixtures & VALIDATION_FIXTURES
     if test in VALIDATION or in_study:
         marks += ["validation", "slow"]
+    if fixtures & MOUNT_FIXTURES:
+        marks.append("mounts")
     if test in SLOW or fixtures & INSTALL_FIXTURES:
         marks.append("slow")
     return list(dict.fromkeys(marks))

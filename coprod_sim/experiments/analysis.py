@@ -14,34 +14,29 @@
 from __future__ import annotations
 
 import itertools
-import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from coprod_sim.errors import FolderError, Problem
 from coprod_sim.experiments.stats import Side, mean_interval, paired_difference, side
 from coprod_sim.experiments.store import (
     DESIGN_FILE,
     ERRORS,
-    EXPERIMENT_FILE,
     MANIFEST_FILE,
     RUNS,
     SERIES,
     read_dataset,
+    read_folder_table,
+    read_record,
 )
 
 
 def read_header(out: str | Path) -> dict[str, Any]:
-    """The experiment header of a results folder, or :class:`FolderError`."""
-    path = Path(out) / EXPERIMENT_FILE
-    if not path.is_file():
-        raise FolderError(
-            [Problem("DIR", str(out), f"is not a sweep's results folder (no {EXPERIMENT_FILE})")]
-        )
-    return json.loads(path.read_text())
+    """The experiment header of a results folder, checked against the record its manifest
+    keeps (:func:`~coprod_sim.experiments.store.read_record`), or :class:`FolderError`."""
+    return read_record(Path(out))
 
 
 def load_runs(out: str | Path) -> pd.DataFrame:
@@ -61,12 +56,12 @@ def load_errors(out: str | Path) -> pd.DataFrame:
 
 def load_manifest(out: str | Path) -> pd.DataFrame:
     """Every planned run."""
-    return pd.read_parquet(Path(out) / MANIFEST_FILE)
+    read_header(out)
+    return read_folder_table(Path(out), MANIFEST_FILE).to_pandas()
 
 
 def _load(out: str | Path, sub: str, order: list[str]) -> pd.DataFrame:
-    read_header(out)
-    table = read_dataset(Path(out), sub)
+    table = read_dataset(Path(out), sub, read_header(out))
     if table is None:
         return pd.DataFrame(columns=order)
     return table.to_pandas().sort_values(order, ignore_index=True)
@@ -155,8 +150,10 @@ def sensitivity(out: str | Path, seed: int = 0) -> pd.DataFrame:
     """Sobol or Morris indices of every kept final outcome, with their confidence.
 
     One row per outcome and factor; with ``second_order = true``, also one row per outcome
-    and pair of factors (``factor`` is ``"a × b"``) holding ``S2`` and ``S2_conf``. Raises
-    ``ValueError`` when design points are missing (resume the sweep first).
+    and pair of factors (``factor`` is ``"a × b"``) holding ``S2`` and ``S2_conf``. The
+    confidence intervals come from a bootstrap seeded by ``seed`` (0 included), so the same
+    folder gives the same table every time. Raises ``ValueError`` when design points are
+    missing (resume the sweep first).
     """
     from SALib.analyze import morris, sobol
 
@@ -182,10 +179,14 @@ def sensitivity(out: str | Path, seed: int = 0) -> pd.DataFrame:
                 rows.append({"outcome": outcome, "factor": name, "note": "constant outcome"})
             continue
         if kind == "sobol":
-            result = sobol.analyze(problem, y, calc_second_order=second_order, seed=seed)
+            # A Generator, not the int: SALib's sobol seeds only `if seed:`, so 0 would be
+            # no seed at all; for any other seed the draws are those of the int.
+            rng = np.random.default_rng(seed)
+            result = sobol.analyze(problem, y, calc_second_order=second_order, seed=rng)
             keys = ("S1", "S1_conf", "ST", "ST_conf")
         else:
-            design = pd.read_parquet(Path(out) / DESIGN_FILE).set_index("scenario_id")
+            design = read_folder_table(Path(out), DESIGN_FILE).to_pandas()
+            design = design.set_index("scenario_id")
             x = design.loc[means.index, problem["names"]].to_numpy(dtype=float)
             levels = header["spec"]["design"]["levels"]
             result = morris.analyze(problem, x, y, num_levels=levels, seed=seed)

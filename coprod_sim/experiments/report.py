@@ -10,12 +10,18 @@ indices for Sobol and Morris designs.
 The page is the Jinja2 template ``templates/report.html.j2``, rendered with
 autoescape on; this module computes what it shows (the tables, as pandas writes
 them, and the figures).
+
+A folder that cannot be read is refused with the folder's own :class:`FolderError` (see
+:func:`coprod_sim.experiments.store.read_record`); one where the report cannot be written
+(read-only, a full disk) is a :class:`FolderError` too, and leaves no ``*.tmp`` behind.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import io
+import os
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +33,9 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from markupsafe import Markup
 
+from coprod_sim.errors import FolderError, Problem
 from coprod_sim.experiments import analysis
+from coprod_sim.experiments.store import os_reason
 
 MAX_LINES = 12  # more design points than this are tabled, not drawn line by line
 MAX_POINTS = 60  # more design points than this are not tabled: DuckDB is the way in
@@ -42,8 +50,28 @@ _TEMPLATES = jinja2.Environment(
 
 
 def write_report(out: str | Path) -> Path:
-    """Write ``out/report.html`` (and ``out/figures/``) and return the report's path."""
+    """Write ``out/report.html`` (and ``out/figures/``) and return the report's path.
+
+    Raises :class:`FolderError` if ``out`` is not a results folder that can be read whole,
+    or the report cannot be written there.
+    """
     out = Path(out)
+    try:
+        return _write_report(out)
+    except OSError as error:
+        raise FolderError(
+            [
+                Problem(
+                    "DIR",
+                    str(out),
+                    f"cannot hold the report ({os_reason(error)}); report.html, if there was "
+                    "one, is as it was",
+                )
+            ]
+        ) from None
+
+
+def _write_report(out: Path) -> Path:
     header = analysis.read_header(out)
     runs = analysis.load_runs(out)
     errors = analysis.load_errors(out)
@@ -74,10 +102,21 @@ def write_report(out: str | Path) -> Path:
         page["errors"] = _table(last.head(50))
     text = _TEMPLATES.get_template(TEMPLATE).render(page)
     path = out / "report.html"
-    tmp = path.with_suffix(".html.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    _replace(path, text.encode("utf-8"))
     return path
+
+
+def _replace(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a ``*.tmp``: a reader sees the old file or the new,
+    and a failed write (a full disk) leaves the old one and no ``*.tmp``."""
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        raise
 
 
 def _provenance(header: dict[str, Any], runs: pd.DataFrame, errors: pd.DataFrame) -> dict[str, Any]:
@@ -301,9 +340,12 @@ def _table(frame: pd.DataFrame) -> Markup:
 def _img(fig, figures: Path, name: str) -> str:
     """Save ``fig`` as PNG and SVG in ``figures/`` and return the PNG as base64, for the
     page's inline <img>."""
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110)
-    (figures / f"{name}.png").write_bytes(buffer.getvalue())
-    fig.savefig(figures / f"{name}.svg")
-    plt.close(fig)
-    return base64.b64encode(buffer.getvalue()).decode()
+    png, svg = io.BytesIO(), io.BytesIO()
+    try:
+        fig.savefig(png, format="png", dpi=110)
+        fig.savefig(svg, format="svg")
+    finally:
+        plt.close(fig)
+    _replace(figures / f"{name}.png", png.getvalue())
+    _replace(figures / f"{name}.svg", svg.getvalue())
+    return base64.b64encode(png.getvalue()).decode()
