@@ -21,10 +21,13 @@ and an existing folder is replaced only when asked to.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
+import signal
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -118,10 +121,22 @@ def write_results(
         os.umask(umask)
         staging.chmod(0o777 & ~umask)
         _swap_into_place(staging, out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+    except BaseException:  # Ctrl-C, SIGTERM (as KeyboardInterrupt), a full disk
+        with _signals_held():  # a second Ctrl-C must not leave the staging folder behind
+            shutil.rmtree(staging, ignore_errors=True)
         raise
     return out
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM (delivered when the block ends) while a folder is tidied."""
+    held = (signal.SIGINT, signal.SIGTERM)
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _swap_into_place(staging: Path, out: Path) -> None:
@@ -130,12 +145,13 @@ def _swap_into_place(staging: Path, out: Path) -> None:
     if not out.exists():
         staging.rename(out)
         return
-    trash = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
-    out.rename(trash / out.name)
-    try:
-        staging.rename(out)
-    except BaseException:
-        (trash / out.name).rename(out)
-        shutil.rmtree(trash, ignore_errors=True)
-        raise
-    shutil.rmtree(trash)
+    with _signals_held():  # two renames and a removal: never stopped half-way
+        trash = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
+        out.rename(trash / out.name)
+        try:
+            staging.rename(out)
+        except BaseException:
+            (trash / out.name).rename(out)
+            shutil.rmtree(trash, ignore_errors=True)
+            raise
+        shutil.rmtree(trash)

@@ -15,11 +15,13 @@ nowhere else; what they share (consoles, exit codes, option types) is in
 :mod:`~coprod_sim.cli.common`. The library never imports this package.
 
 Bad input exits with code 2, prints what is wrong without a traceback and writes nothing;
-Ctrl-C exits with code 130.
+Ctrl-C or SIGTERM stops cleanly (no process or staging folder left behind) and exits with
+code 130; a second one during a sweep stops it at once.
 """
 
 from __future__ import annotations
 
+import signal
 import sys
 
 import typer
@@ -36,7 +38,7 @@ from coprod_sim.cli import (
     sweep,
     validate,
 )
-from coprod_sim.cli.common import EXIT_INTERRUPTED, err_console
+from coprod_sim.cli.common import COMMAND_PROCESS, EXIT_INTERRUPTED, err_console, stopping
 
 __all__ = ["app", "main"]
 
@@ -59,9 +61,25 @@ app.command()(validate.validate)
 
 
 def main() -> None:
-    """Entry point of the ``coprod`` script."""
+    """Entry point of the ``coprod`` script: SIGTERM stops a command as Ctrl-C does."""
+    COMMAND_PROCESS["main"] = True
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, _interrupt)
     try:
         app()
     except KeyboardInterrupt:
+        stopping()
         err_console.print("interrupted; nothing was written")
         sys.exit(EXIT_INTERRUPTED)
+    finally:
+        stopping()  # the command has finished: a late Ctrl-C cannot cut its exit short
+
+
+def _interrupt(number: int, frame: object) -> None:
+    # Each command cleans up on KeyboardInterrupt (staging folders, worker processes); a
+    # supervisor's SIGTERM gets the same clean stop as a user's Ctrl-C. Once a sweep has
+    # stopped on one, the next (a second quick Ctrl-C) must not cut short its report.
+    from coprod_sim.experiments.stopping import STOPPED_IN_THIS_PROCESS
+
+    if not STOPPED_IN_THIS_PROCESS.is_set():
+        raise KeyboardInterrupt

@@ -8,6 +8,7 @@ package that assembles the app.
 from __future__ import annotations
 
 import re
+import signal
 from enum import StrEnum
 from typing import Annotated
 
@@ -15,6 +16,7 @@ import typer
 from rich.console import Console
 
 from coprod_sim.errors import InputError
+from coprod_sim.limits import MAX_STEPS
 
 out_console = Console()
 err_console = Console(stderr=True)
@@ -22,6 +24,19 @@ err_console = Console(stderr=True)
 EXIT_RUNS_FAILED = 1  # some runs failed or a worker died; finished runs are kept
 EXIT_BAD_INPUT = 2  # nothing was run or written
 EXIT_INTERRUPTED = 130  # Ctrl-C; a re-run resumes
+
+
+#: Set by :func:`coprod_sim.cli.main`: this process is the ``coprod`` command itself, not a
+#: library caller (a test's CliRunner), so it may decide what signals do.
+COMMAND_PROCESS = {"main": False}
+
+
+def stopping() -> None:
+    """The command is stopping after Ctrl-C or SIGTERM and only reports and exits now: a
+    further signal (a second quick Ctrl-C) must not cut that short with a traceback."""
+    if COMMAND_PROCESS["main"]:
+        for number in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(number, signal.SIG_IGN)
 
 
 def fail(error: InputError) -> typer.Exit:
@@ -55,7 +70,7 @@ AddressOpt = Annotated[
 ReplicationsOpt = Annotated[
     int | None, typer.Option(min=1, max=100_000, help="Replace the spec's replications.")
 ]
-StepsOpt = Annotated[int | None, typer.Option(min=1, max=100_000, help="Replace the weeks.")]
+StepsOpt = Annotated[int | None, typer.Option(min=1, max=MAX_STEPS, help="Replace the weeks.")]
 RetriesOpt = Annotated[
     int | None, typer.Option(min=0, max=10, help="Extra attempts for a run that fails.")
 ]

@@ -23,13 +23,14 @@ from coprod_sim.cli.common import (
 )
 from coprod_sim.cli.sweep import run_and_report
 from coprod_sim.errors import InputError
+from coprod_sim.limits import MAX_STEPS
 
 
 def compare(
     a: Annotated[str, typer.Argument(help="The baseline scenario: a preset or a TOML file.")],
     b: Annotated[str, typer.Argument(help="The scenario to compare with it.")],
     replications: Annotated[int, typer.Option(min=2, max=100_000)] = 10,
-    steps: Annotated[int, typer.Option(min=1, max=100_000, help="Weeks to simulate.")] = 78,
+    steps: Annotated[int, typer.Option(min=1, max=MAX_STEPS, help="Weeks to simulate.")] = 78,
     seed: Annotated[
         int, typer.Option(min=0, max=2**63 - 1, help="Root seed of the replications.")
     ] = 0,

@@ -2,7 +2,8 @@
 
 Bad input (an unknown preset, a bad TOML file, a bad ``--set``, an output folder that
 holds earlier results) exits with code 2, prints what is wrong without a traceback and
-writes nothing; a failed write exits with code 1.
+writes nothing; a failed write exits with code 1; Ctrl-C or SIGTERM exits with code 130
+and leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -15,8 +16,16 @@ import typer
 from rich.progress import track
 from rich.table import Table
 
-from coprod_sim.cli.common import err_console, fail, out_console, slug
+from coprod_sim.cli.common import (
+    EXIT_INTERRUPTED,
+    err_console,
+    fail,
+    out_console,
+    slug,
+    stopping,
+)
 from coprod_sim.errors import InputError
+from coprod_sim.limits import MAX_STEPS
 
 
 def run(
@@ -31,7 +40,7 @@ def run(
             "e.g. groups.msm.trust_deficit=0.3). Repeatable.",
         ),
     ] = None,
-    steps: Annotated[int, typer.Option(min=0, max=100_000, help="Weeks to simulate.")] = 78,
+    steps: Annotated[int, typer.Option(min=0, max=MAX_STEPS, help="Weeks to simulate.")] = 78,
     seed: Annotated[int, typer.Option(min=0, help="Random seed.")] = 0,
     out: Annotated[
         Path | None,
@@ -55,15 +64,22 @@ def run(
         raise fail(error) from None
 
     started = time.perf_counter()
-    model = CoproductionModel.from_scenario(resolved, rng=seed)
-    # A progress bar on a terminal only; logs and pipes get the summary alone.
-    for _ in track(
-        range(steps), description="weeks", console=err_console, disable=not err_console.is_terminal
-    ):
-        model.run_for(1)
-    elapsed = time.perf_counter() - started
     try:
+        model = CoproductionModel.from_scenario(resolved, rng=seed)
+        # A progress bar on a terminal only; logs and pipes get the summary alone.
+        for _ in track(
+            range(steps),
+            description="weeks",
+            console=err_console,
+            disable=not err_console.is_terminal,
+        ):
+            model.run_for(1)
+        elapsed = time.perf_counter() - started
         write_results(model, out, seed, overwrite=overwrite)
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM: the write, if begun, was undone
+        stopping()
+        err_console.print(f"interrupted; nothing was written to {out}")
+        raise typer.Exit(EXIT_INTERRUPTED) from None
     except InputError as error:  # the folder changed while the model ran
         raise fail(error) from None
     except OSError as error:  # e.g. a full disk: nothing was left half-written

@@ -60,7 +60,10 @@ def sensitivity(
     except InputError as error:
         raise fail(error) from None
     run_and_report(experiment, out, executor, workers, address, print_summary=False)
-    indices = analysis.sensitivity(out)
+    try:
+        indices = analysis.sensitivity(out)
+    except InputError as error:  # a part damaged since the sweep, say
+        raise fail(error) from None
     sobol = kind == "sobol"
     columns = ["S1", "S1_conf", "ST", "ST_conf"] if sobol else ["mu_star", "mu_star_conf", "sigma"]
     columns += [c for c in ("S2", "S2_conf") if c in indices]  # pairs, with second_order

@@ -29,6 +29,7 @@ from coprod_sim.cli.common import (
     err_console,
     fail,
     out_console,
+    stopping,
 )
 from coprod_sim.errors import InputError
 
@@ -58,7 +59,7 @@ def run_and_report(
 ) -> None:
     """Run what is missing, say how it went, and write the report when complete
     (``keep=False``: a scratch folder, neither reported nor named)."""
-    from coprod_sim.experiments.engine import CTRL_C, run_experiment
+    from coprod_sim.experiments.engine import run_experiment
     from coprod_sim.experiments.report import write_report
 
     command = shlex.join(["coprod", *sys.argv[1:]])
@@ -77,28 +78,37 @@ def run_and_report(
     for name in summary.partial_files:
         err_console.print(f"removed a partial file left by an interrupted writer: {name}")
     for name in summary.quarantined:
-        err_console.print(f"set aside an unreadable or orphaned part: {name} (its runs re-run)")
+        why = summary.reasons.get(name, "unreadable, or its flush is incomplete")
+        err_console.print(f"set aside {name}: {why} (its runs re-run)", soft_wrap=True)
+    for name in summary.rebuilt:
+        err_console.print(f"rebuilt {name} from the spec", soft_wrap=True)
     out_console.print(
         f"[bold]{experiment.spec.name}[/]: {summary.done} of {summary.planned} runs done "
         f"({summary.completed} now, {summary.already_done} before), {summary.failed} failed, "
         f"{summary.elapsed:.1f} s"
     )
     if summary.interrupted:
-        err_console.print(
-            f"interrupted ({summary.stopped_by}): finished runs are saved in {out}; run the "
-            "same command to resume",
-            soft_wrap=True,
-        )
-        raise typer.Exit(EXIT_INTERRUPTED if summary.stopped_by == CTRL_C else EXIT_RUNS_FAILED)
+        stopping()
+        if not summary.opened:
+            kept = "nothing was written"
+        elif keep:
+            kept = f"finished runs are saved in {out}; run the same command to resume"
+        else:
+            kept = "nothing was kept (give --out DIR to keep the runs and resume)"
+        err_console.print(f"interrupted ({summary.stopped_by}): {kept}", soft_wrap=True)
+        raise typer.Exit(EXIT_INTERRUPTED if summary.stopped_by_user else EXIT_RUNS_FAILED)
     if summary.failed:
         err_console.print(
             f"{summary.failed} run(s) failed; their errors are in {out}/errors/ and a re-run "
             "retries them"
         )
     if summary.missing == 0 and keep:
-        path = write_report(out)
-        if print_summary:
-            _print_outcomes(out)
+        try:
+            path = write_report(out)
+            if print_summary:
+                _print_outcomes(out)
+        except InputError as error:  # e.g. a part damaged since, or a full disk
+            raise fail(error) from None
         out_console.print(f"results in [bold]{out}[/] (runs/*.parquet); report: {path}")
     if summary.failed:
         raise typer.Exit(EXIT_RUNS_FAILED)

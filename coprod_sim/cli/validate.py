@@ -11,7 +11,7 @@ Exit codes: 0 the report is written (whatever its verdicts: a check that does no
 hold is a finding, not an error); 1 a sweep did not finish, or its results or the
 report could not be read or written (finished runs are kept and a re-run resumes);
 2 bad input: missing or invalid specs, a report name not ending in .md (nothing
-written).
+written); 130 stopped by Ctrl-C or SIGTERM (finished runs are kept and a re-run resumes).
 """
 
 from __future__ import annotations
@@ -26,7 +26,14 @@ from typing import Annotated
 
 import typer
 
-from coprod_sim.cli.common import EXIT_BAD_INPUT, err_console, fail, out_console
+from coprod_sim.cli.common import (
+    EXIT_BAD_INPUT,
+    EXIT_INTERRUPTED,
+    err_console,
+    fail,
+    out_console,
+    stopping,
+)
 from coprod_sim.errors import InputError
 
 PROJECT = "coprod-sim"  # the distribution name in pyproject.toml
@@ -105,8 +112,10 @@ def validate(
         err_console.print(f"[bold red]error:[/] {error}", soft_wrap=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None
     except StudyError as error:
+        if error.interrupted:
+            stopping()
         err_console.print(f"[bold red]error:[/] {error}", soft_wrap=True)
-        raise typer.Exit(1) from None
+        raise typer.Exit(EXIT_INTERRUPTED if error.interrupted else 1) from None
     try:
         path = write_validation_report(study, report, shlex.join(["coprod", *sys.argv[1:]]))
     except OSError as error:

@@ -10,8 +10,10 @@ At most a few runs per worker are in flight, and finished runs are written in
 parts of ``flush_runs`` runs (by default a twentieth of the sweep, at most 50)
 or every ``flush_seconds``, so memory stays flat
 whatever the number of runs. A run that raises is retried ``retries`` times and
-then recorded in ``errors/`` while the sweep goes on. Ctrl-C stops cleanly:
-finished runs are written and the folder resumes where it stopped.
+then recorded in ``errors/`` while the sweep goes on. Ctrl-C or SIGTERM stops cleanly
+(:mod:`~coprod_sim.experiments.stopping`; a second one stops at once): finished runs are
+written, no worker outlives the sweep, and the folder resumes where it stopped. A folder
+that cannot be written (a full disk) stops the sweep the same way, with the reason.
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ import contextlib
 import multiprocessing
 import multiprocessing.forkserver
 import os
-import signal
 import time
 import traceback
 from collections.abc import Iterator
@@ -30,7 +31,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -46,12 +49,20 @@ from coprod_sim import __version__
 from coprod_sim.errors import ExecutorError, Problem
 from coprod_sim.experiments.seeds import replication_seed
 from coprod_sim.experiments.spec import Experiment
+from coprod_sim.experiments.stopping import (
+    STOP_SIGNALS,
+    Stop,
+    blocked,
+    forkserver_environment,
+    worker_initializer,
+)
 from coprod_sim.experiments.store import ResultsFolder, check_folder, header_for, rows_to_table
 from coprod_sim.scenario import Scenario
 
 ExecutorKind = Literal["local", "sequential", "dask"]
-#: What stopped a sweep early, when the user did.
+#: What stopped a sweep early, when the user did (:attr:`Stop.reason`).
 CTRL_C = "Ctrl-C"
+USER_STOPS = (CTRL_C, "SIGTERM")
 
 
 @dataclass(frozen=True)
@@ -93,10 +104,18 @@ class SweepSummary:
     model_seconds: float = 0.0  # the runs' own time, summed: elapsed less this is overhead
     partial_files: list[str] = field(default_factory=list)
     quarantined: list[str] = field(default_factory=list)
+    reasons: dict[str, str] = field(default_factory=dict)  # why each part was set aside
+    rebuilt: list[str] = field(default_factory=list)  # files of the record rebuilt, and why
+    opened: bool = False  # whether the folder was opened (made, if new) before any stop
 
     @property
     def interrupted(self) -> bool:
         return self.stopped_by is not None
+
+    @property
+    def stopped_by_user(self) -> bool:
+        """Whether Ctrl-C or SIGTERM stopped it (not a dead worker or a full disk)."""
+        return self.stopped_by in USER_STOPS
 
     @property
     def done(self) -> int:
@@ -164,9 +183,31 @@ def tasks(experiment: Experiment, skip: set[str] = frozenset()) -> Iterator[RunT
 
 
 def manifest(experiment: Experiment) -> pa.Table:
-    """Every planned run with its identifiers and factor values."""
-    rows = [{**t.ids, **t.values} for t in tasks(experiment)]
-    return rows_to_table(rows)
+    """Every planned run with its identifiers and factor values, in the order of :func:`tasks`.
+
+    Built a column at a time from one row per design point, not a dict per run: the
+    largest sweep allowed starts in seconds, not minutes.
+    """
+    spec = experiment.spec
+    points = rows_to_table(
+        [{"scenario_id": p.scenario_id, "scenario": p.label, **p.values} for p in experiment.points]
+    )
+    n_points, n_reps = points.num_rows, spec.replications
+    replication = pa.array(np.repeat(np.arange(n_reps, dtype=np.int64), n_points))
+    seeds = pa.array([replication_seed(spec.seed, r) for r in range(n_reps)], pa.int64())
+    runs = points.take(pa.array(np.tile(np.arange(n_points, dtype=np.int64), n_reps)))
+    scenario_id = runs.column("scenario_id")
+    suffix = pc.utf8_lpad(pc.cast(replication, pa.string()), 4, "0")
+    columns = {
+        "run_id": pc.binary_join_element_wise(scenario_id, suffix, "-r"),
+        "scenario_id": scenario_id,
+        "scenario": runs.column("scenario"),
+        "replication": replication,
+        "seed": seeds.take(replication),
+    }
+    for name in points.column_names[2:]:
+        columns[name] = runs.column(name)
+    return pa.table(columns)
 
 
 def design_table(experiment: Experiment) -> pa.Table | None:
@@ -194,52 +235,78 @@ def run_experiment(
     """Run whatever of ``experiment`` is missing from ``out``; see the module docstring.
 
     Raises :class:`~coprod_sim.errors.FolderError` (nothing written) if ``out`` holds another
-    experiment or is in use. Ctrl-C, or a dead worker of the local pool, returns a summary
-    with ``interrupted`` set and ``stopped_by`` saying which.
+    experiment, is in use or cannot be created. Ctrl-C or SIGTERM, a dead worker of the local
+    pool, or a folder that can no longer be written (a full disk) returns a summary with
+    ``interrupted`` set and ``stopped_by`` saying which; finished runs are kept.
     """
     header = header_for(experiment, command)
     check_folder(out, header)  # before connecting anywhere: bad input writes nothing
-    with open_executor(executor, workers, address) as (pool, slots):
-        folder = ResultsFolder.open(
-            out,
-            header,
-            manifest(experiment),
-            experiment.spec.to_toml(),
-            design_table(experiment),
-            {label: base.to_toml() for label, base in experiment.bases.items()},
-        )
-        with folder:
-            done = folder.completed()
-            summary = SweepSummary(
+    summary = SweepSummary(out, experiment.n_runs, 0)
+    stop = Stop()
+    started = time.perf_counter()
+    try:
+        # The executor first: a bad one (no Dask scheduler at --address) writes nothing.
+        with stop, open_executor(executor, workers, address) as (pool, slots):
+            folder = ResultsFolder.open(
                 out,
-                experiment.n_runs,
-                len(done),
-                partial_files=folder.housekeeping.partial_files,
-                quarantined=folder.housekeeping.quarantined,
+                header,
+                manifest(experiment),
+                experiment.spec.to_toml(),
+                design_table(experiment),
+                {label: base.to_toml() for label, base in experiment.bases.items()},
             )
-            if summary.missing == 0:
-                return summary
-            started = time.perf_counter()
-            bar = _ProgressBar(experiment.n_runs, len(done), enabled=progress)
-            # Small sweeps write often (a kill loses little); large ones in parts of 50.
-            every = flush_runs or min(50, max(1, summary.missing // 20))
-            writer = _Writer(folder, every, flush_seconds)
+            summary.opened = True
+            with folder:
+                done = folder.completed()
+                found = folder.housekeeping
+                summary.already_done = len(done)
+                summary.partial_files, summary.quarantined = found.partial_files, found.quarantined
+                summary.reasons, summary.rebuilt = found.reasons, found.rebuilt
+                if summary.missing:
+                    writing = (progress, flush_runs, flush_seconds)
+                    _run_missing(experiment, folder, done, pool, slots, summary, stop, *writing)
+    except KeyboardInterrupt:
+        # Ctrl-C or SIGTERM: what finished is written (unless a second signal said "at once");
+        # the runs in flight run again on resuming.
+        summary.stopped_by = stop.reason if stop.requested else CTRL_C
+    except BrokenProcessPool:
+        # A worker process died (killed, or out of memory): the pool cannot go on. What
+        # finished is saved; the runs in flight are run again on resuming.
+        summary.stopped_by = "a worker process of the local pool died (killed, or out of memory?)"
+    if summary.completed or summary.failed or summary.interrupted:
+        summary.elapsed = time.perf_counter() - started
+    return summary
+
+
+def _run_missing(
+    experiment: Experiment,
+    folder: ResultsFolder,
+    done: set[str],
+    pool: Executor,
+    slots: int,
+    summary: SweepSummary,
+    stop: Stop,
+    progress: bool,
+    flush_runs: int | None,
+    flush_seconds: float,
+) -> None:
+    """Run what ``folder`` lacks through ``pool``, recording into ``summary``."""
+    bar = _ProgressBar(experiment.n_runs, len(done), enabled=progress)
+    # Small sweeps write often (a kill loses little); large ones in parts of 50.
+    every = flush_runs or min(50, max(1, summary.missing // 20))
+    writer = _Writer(folder, every, flush_seconds, stop)
+    try:
+        todo = tasks(experiment, done)
+        _drive(pool, slots, todo, experiment.spec.retries, writer, summary, bar)
+    except OSError as error:  # the folder could not be written: a full disk, say
+        summary.stopped_by = f"could not write to {folder.path}: {error}"
+    finally:
+        bar.close()
+        if not stop.at_once:  # after a second Ctrl-C nothing more is written
             try:
-                todo = tasks(experiment, done)
-                _drive(pool, slots, todo, experiment.spec.retries, writer, summary, bar)
-            except KeyboardInterrupt:
-                summary.stopped_by = CTRL_C
-            except BrokenProcessPool:
-                # A worker process died (killed, or out of memory): the pool cannot go on.
-                # What finished is saved; the runs in flight are run again on resuming.
-                summary.stopped_by = (
-                    "a worker process of the local pool died (killed, or out of memory?)"
-                )
-            finally:
-                writer.flush()
-                bar.close()
-            summary.elapsed = time.perf_counter() - started
-            return summary
+                writer.flush()  # what finished; after a failed write, one more attempt
+            except OSError as error:
+                summary.stopped_by = f"could not write to {folder.path}: {error}"
 
 
 def _drive(
@@ -321,8 +388,11 @@ class _ProgressBar:
 class _Writer:
     """Buffers finished runs and writes them in parts, by count or by time."""
 
-    def __init__(self, folder: ResultsFolder, every_runs: int, every_seconds: float) -> None:
+    def __init__(
+        self, folder: ResultsFolder, every_runs: int, every_seconds: float, stop: Stop
+    ) -> None:
         self.folder, self.every_runs, self.every_seconds = folder, every_runs, every_seconds
+        self.stop = stop
         self.runs: list[dict[str, Any]] = []
         self.series: list[dict[str, Any]] = []
         self.errors: list[dict[str, Any]] = []
@@ -356,7 +426,7 @@ class _Writer:
         if self.runs or self.errors:
             # Ctrl-C must not cut a flush short (rows would be lost), nor land between the
             # write and the emptying of the buffer (they would be written twice).
-            with _deferred_interrupt():
+            with self.stop.deferred():
                 self.folder.write(self.runs, self.series, self.errors)
                 self.runs, self.series, self.errors = [], [], []
         self.last = time.monotonic()
@@ -376,14 +446,19 @@ def open_executor(
         # deadlock; the server imports the model once and forks workers from that.
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["coprod_sim.experiments.engine"])
-        with _interrupts_ignored():  # the server inherits SIG_IGN: Ctrl-C is the parent's
+        with forkserver_environment():  # it ignores Ctrl-C and dies with this process
             multiprocessing.forkserver.ensure_running()
         pool = ProcessPoolExecutor(
-            max_workers=n, mp_context=context, initializer=_ignore_interrupts
+            max_workers=n, mp_context=context, initializer=worker_initializer
         )
         try:
             yield pool, 2 * n
-        finally:
+        except BaseException:
+            # Stopped (Ctrl-C, SIGTERM, an error): the runs in flight are abandoned, not
+            # waited for; they run again on resuming.
+            _end_workers(pool)
+            raise
+        else:
             pool.shutdown(wait=True, cancel_futures=True)
         return
     if kind == "dask":
@@ -430,41 +505,20 @@ class _SequentialExecutor(Executor):
         return future
 
 
-def _ignore_interrupts() -> None:
-    # Ctrl-C reaches the whole process group; the parent alone decides what to do.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-@contextlib.contextmanager
-def _interrupts_ignored() -> Iterator[None]:
-    import threading
-
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
-
-@contextlib.contextmanager
-def _deferred_interrupt() -> Iterator[None]:
-    """Hold Ctrl-C until the block ends (only possible in the main thread)."""
-    import threading
-
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    received: list[object] = []
-    previous = signal.signal(signal.SIGINT, lambda *args: received.append(args))
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-        if received:
-            raise KeyboardInterrupt
+def _end_workers(pool: ProcessPoolExecutor) -> None:
+    """End a local pool now: cancel what has not started and kill the workers (the runs in
+    flight are abandoned, to run again on resuming), so that no process outlives the sweep
+    and the interpreter's exit does not wait for runs nobody will read. Signals wait until
+    this is done: it takes a moment, and a second Ctrl-C must not leave workers behind."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    with blocked(STOP_SIGNALS):
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            with contextlib.suppress(OSError, ValueError):
+                process.kill()
+        for process in processes:
+            with contextlib.suppress(OSError, ValueError, AssertionError):
+                process.join(5.0)
 
 
 def _plain(value: Any) -> Any:

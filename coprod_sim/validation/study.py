@@ -45,7 +45,11 @@ SPECS = Path(__file__).parent / "specs"
 
 class StudyError(RuntimeError):
     """A sweep of the study did not finish, or its results cannot be read by the checks;
-    finished runs are kept for a re-run."""
+    finished runs are kept for a re-run. ``interrupted``: Ctrl-C or SIGTERM stopped it."""
+
+    def __init__(self, message: str, interrupted: bool = False) -> None:
+        super().__init__(message)
+        self.interrupted = interrupted
 
 
 class StudyInputError(ValueError):
@@ -160,7 +164,8 @@ def run_study(
             raise StudyError(
                 f"{name}: {summary.done} of {summary.planned} runs done, {summary.failed} "
                 f"failed{f', stopped by {summary.stopped_by}' if summary.interrupted else ''}; "
-                f"finished runs are in {out / name} and a re-run resumes"
+                f"finished runs are in {out / name} and a re-run resumes",
+                interrupted=summary.stopped_by_user,
             )
         log(f"{name}: {summary.planned} runs ({summary.completed} now), {seconds[name]:.0f} s")
     started = time.perf_counter()
