@@ -10,7 +10,11 @@ measured together, not figures from different runs):
 3. peak memory of 1,000,000 patients for 52 weeks, in a fresh process;
 4. agent-steps per second of Mesa's bundled ``virus_on_network`` example (1,000 nodes; its
    spring layout makes larger networks take minutes to build), and the ratio;
-5. build time per patient at 10k, 100k and 1M patients (it should stay about flat: linear).
+5. build time per patient at 10k, 100k and 1M patients (it should stay about flat: linear);
+6. the cost of a week as changes accumulate: a ``careqic`` run's weeks 0-104 and 416-520,
+   timed week by week in the same run (and, without ``--quick``, the last 104 weeks of a
+   2,080-week run). It should stay about flat: changes a site has reversed leave the hot
+   arrays (``improvement.changes``).
 
 This is a benchmark, not a test: it asserts nothing and prints figures to read.
 """
@@ -24,7 +28,12 @@ import subprocess
 import sys
 import time
 
+import numpy as np
+
 from coprod_sim import CoproductionModel, Scenario, load_scenario
+
+#: The windows of a ``careqic`` run whose cost the benchmark compares (section 6).
+EARLY, LATE = (0, 104), (416, 520)
 
 
 def scaled(patients: int) -> Scenario:
@@ -46,6 +55,28 @@ def careqic_run(seed: int) -> float:
         CoproductionModel.from_scenario("careqic", rng=seed).run_for(78)
 
     return timed(run)
+
+
+def week_costs(seed: int, weeks: int = 520) -> np.ndarray:
+    """Each week's running time (seconds) of a ``careqic`` run, build excluded."""
+    model = CoproductionModel.from_scenario("careqic", rng=seed, with_agents=False)
+    seconds = np.empty(weeks)
+    for week in range(weeks):
+        start = time.perf_counter()
+        model.step()
+        seconds[week] = time.perf_counter() - start
+    return seconds
+
+
+def window_costs(runs: list[np.ndarray], windows: list[tuple[int, int]]) -> dict:
+    """Per window: (median over runs of the window's total, median week), in seconds."""
+    return {
+        (a, b): (
+            statistics.median(float(r[a:b].sum()) for r in runs),
+            statistics.median(float(np.median(r[a:b])) for r in runs),
+        )
+        for a, b in windows
+    }
 
 
 def throughput(scenario: Scenario, weeks: int, seed: int) -> tuple[float, float, int]:
@@ -125,6 +156,11 @@ def main() -> None:
 
     memory = None if args.quick else peak_memory(1_000_000, 52)
 
+    weeks = window_costs([week_costs(seed) for seed in range(repeats)], [EARLY, LATE])
+    if not args.quick:
+        long = [week_costs(seed, 2_080) for seed in range(max(1, repeats // 2))]
+        weeks |= window_costs(long, [(1_976, 2_080)])
+
     print("coprod_sim benchmark (medians; one process, same machine)")
     print(f"  careqic run, 26 sites, 8,300 patients, 78 weeks, build included: {careqic:.3f} s")
     for patients, (patient_rate, agent_rate, agents) in rates.items():
@@ -137,6 +173,10 @@ def main() -> None:
         print(f"  ratio at {patients:>9,} patients: {agent_rate / virus:6.1f}x virus_on_network")
     for n, seconds in builds.items():
         print(f"  build {n:>9,} patients: {seconds:6.2f} s = {seconds / n * 1e6:5.2f} us/patient")
+    for (a, b), (total, week) in weeks.items():
+        print(f"  careqic weeks {a:>5,}-{b:<5,}: {total:.3f} s (median week {week * 1e3:.2f} ms)")
+    early, late = weeks[EARLY][0], weeks[LATE][0]
+    print(f"  cost of weeks 416-520 / weeks 0-104: {late / early:.2f}")
     if memory:
         print(
             f"  peak memory, {memory['patients']:,} patients x 52 weeks (fresh process, "

@@ -354,12 +354,14 @@ class CoproductionModel(mesa.Model):
     def _uptake_and_decay(self, in_crisis: NDArray[np.bool_]) -> None:
         """Providers take up practice changes (Bass or threshold) and drop them
         (sustainment). One draw per slot decides both; only the slots that can change are
-        computed: the open ones for uptake, the practice slots in use for decay."""
+        computed: the open ones for uptake, the practice slots in use for decay. (Every
+        slot is drawn for, retired ones too; the rest is over the hot slots: see
+        ``improvement.changes``.)"""
         s = self.parameters
         ch = self.changes
-        if ch.adopted.size == 0:
+        if ch.n_slots == 0:
             return
-        draw = self.rng.random(ch.adopted.size)
+        draw = ch.draws(self.rng)
         # Outside a crisis the crisis terms are the same for every slot: scalars.
         crisis = in_crisis.any()
         adopts = np.zeros(ch.adopted.size, dtype=bool)
@@ -403,8 +405,7 @@ class CoproductionModel(mesa.Model):
         the sustainment hazard at the site's rate; a reversed change goes back to the team,
         which may decide it again. (``crisis``: whether any site is in crisis.)"""
         s, ch = self.parameters, self.changes
-        users = np.bincount(ch.slot_pair[ch.adopted], minlength=ch.pair_site.size)
-        in_place = np.flatnonzero(ch.pair_organisational & (users > 0))
+        in_place = ch.organisational_in_place()
         if in_place.size == 0:
             return
         site = ch.pair_site[in_place]
