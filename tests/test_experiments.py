@@ -25,9 +25,10 @@ from coprod_sim.experiments import (
     side,
 )
 from coprod_sim.experiments.engine import manifest, run_experiment
+from coprod_sim.experiments.parts import rows_to_table
 from coprod_sim.experiments.report import write_report
 from coprod_sim.experiments.spec import load_experiment, parse_spec, resolve
-from coprod_sim.experiments.store import ResultsFolder, rows_to_table
+from coprod_sim.experiments.store import ResultsFolder
 from coprod_sim.model import CoproductionModel
 from tests.experiment_helpers import SPEC, results, write_spec
 

@@ -29,8 +29,10 @@ from coprod_sim.cli import app
 from coprod_sim.errors import FolderError
 from coprod_sim.experiments import analysis, store
 from coprod_sim.experiments.engine import manifest, run_experiment
+from coprod_sim.experiments.parts import read_dataset
+from coprod_sim.experiments.record import header_for
 from coprod_sim.experiments.spec import Experiment, load_experiment
-from coprod_sim.experiments.store import ResultsFolder, header_for, read_dataset
+from coprod_sim.experiments.store import ResultsFolder
 from coprod_sim.model import CoproductionModel
 from tests.experiment_helpers import results, write_spec
 from tests.fault_helpers import on_read_only, on_small_disk

@@ -2,8 +2,8 @@
 
 Kept apart from the model (it uses only :class:`coprod_sim.CoproductionModel`'s
 public API), in the split EMA Workbench and SALib use: what to run (``spec``,
-``design``), how to run it (``engine``, ``store``), and what it means
-(``analysis``, ``report``).
+``design``), how to run it (``engine``; ``store``, with ``parts`` and ``record``),
+and what it means (``analysis``, ``report``).
 """
 
 from coprod_sim.experiments.seeds import replication_seed

@@ -20,22 +20,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from coprod_sim.experiments.parts import ERRORS, RUNS, SERIES, read_dataset, read_folder_table
+from coprod_sim.experiments.record import MANIFEST_FILE, read_record
 from coprod_sim.experiments.stats import Side, mean_interval, paired_difference, side
-from coprod_sim.experiments.store import (
-    DESIGN_FILE,
-    ERRORS,
-    MANIFEST_FILE,
-    RUNS,
-    SERIES,
-    read_dataset,
-    read_folder_table,
-    read_record,
-)
+from coprod_sim.experiments.store import DESIGN_FILE
 
 
 def read_header(out: str | Path) -> dict[str, Any]:
     """The experiment header of a results folder, checked against the record its manifest
-    keeps (:func:`~coprod_sim.experiments.store.read_record`), or :class:`FolderError`."""
+    keeps (:func:`~coprod_sim.experiments.record.read_record`), or :class:`FolderError`."""
     return read_record(Path(out))
 
 

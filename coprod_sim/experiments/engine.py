@@ -47,6 +47,8 @@ from rich.progress import (
 
 from coprod_sim import __version__
 from coprod_sim.errors import ExecutorError, Problem
+from coprod_sim.experiments.parts import rows_to_table
+from coprod_sim.experiments.record import header_for
 from coprod_sim.experiments.seeds import replication_seed
 from coprod_sim.experiments.spec import Experiment
 from coprod_sim.experiments.stopping import (
@@ -56,7 +58,7 @@ from coprod_sim.experiments.stopping import (
     forkserver_environment,
     worker_initializer,
 )
-from coprod_sim.experiments.store import ResultsFolder, check_folder, header_for, rows_to_table
+from coprod_sim.experiments.store import ResultsFolder, check_folder
 from coprod_sim.scenario import Scenario
 
 ExecutorKind = Literal["local", "sequential", "dask"]

@@ -12,7 +12,7 @@ autoescape on; this module computes what it shows (the tables, as pandas writes
 them, and the figures).
 
 A folder that cannot be read is refused with the folder's own :class:`FolderError` (see
-:func:`coprod_sim.experiments.store.read_record`); one where the report cannot be written
+:func:`coprod_sim.experiments.record.read_record`); one where the report cannot be written
 (read-only, a full disk) is a :class:`FolderError` too, and leaves no ``*.tmp`` behind.
 """
 
