@@ -24,8 +24,8 @@ import pytest
 
 from coprod_sim.experiments import analysis
 from coprod_sim.experiments.engine import manifest, run_experiment, tasks
+from coprod_sim.experiments.parts import rows_to_table
 from coprod_sim.experiments.spec import load_experiment
-from coprod_sim.experiments.store import rows_to_table
 from tests.experiment_helpers import results, write_spec
 from tests.fault_helpers import COPROD, on_small_disk
 from tests.test_sweeps import GATED_COPROD, ROOT, _parts, _wait_for
@@ -124,7 +124,10 @@ def test_kill_9_of_a_sweep_takes_its_pool_with_it(tmp_path: Path) -> None:
     _assert_all_gone(family)
 
 
-def test_compare_interrupted_keeps_nothing_and_promises_no_resume(tmp_path: Path) -> None:
+@pytest.mark.parametrize("name", ["SIGINT", "SIGTERM"])
+def test_compare_interrupted_keeps_nothing_and_promises_no_resume(
+    tmp_path: Path, name: str
+) -> None:
     write_spec(tmp_path / "spec")
     a = tmp_path / "spec" / "small.toml"
     b = tmp_path / "spec" / "b.toml"
@@ -139,7 +142,10 @@ def test_compare_interrupted_keeps_nothing_and_promises_no_resume(tmp_path: Path
         what="a first part",
         process=compare,
     )
-    compare.send_signal(signal.SIGTERM)
+    if name == "SIGINT":
+        os.killpg(compare.pid, signal.SIGINT)  # Ctrl-C at a terminal
+    else:
+        compare.send_signal(signal.SIGTERM)
     _, stderr = compare.communicate(timeout=PROMPT)
     assert compare.returncode == 130, stderr
     assert "nothing was kept" in stderr and "resume" not in stderr.replace("and resume)", "")
@@ -187,14 +193,16 @@ def test_a_full_disk_mid_sweep_stops_it_with_the_reason_and_loses_no_finished_ru
 ) -> None:
     spec = write_spec(tmp_path / "spec", replications=40, steps=8)
     disk, kept = tmp_path / "disk", tmp_path / "kept"
-    # The sweep writes to a 160 KiB disk, which holds the folder's record and a few parts;
-    # the folder is copied out before the disk vanishes with the command's namespace.
-    sweep = [*COPROD, *_sweep_args(spec, disk / "out"), "--executor", "sequential"]
-    script = f"{' '.join(sweep)}; code=$?; cp -a {disk}/out {kept}; exit $code"
+    # The sweep writes to a 160 KiB disk, which holds the folder's record and a few parts,
+    # then resumes on the same full disk; the folder is copied out before the disk vanishes
+    # with the command's namespace.
+    sweep = " ".join([*COPROD, *_sweep_args(spec, disk / "out"), "--executor", "sequential"])
+    script = f"{sweep}; first=$?; {sweep}; again=$?; cp -a {disk}/out {kept}; "
+    script += 'echo "exit codes $first $again"'
     done = on_small_disk(["sh", "-c", script], disk, size="160k", cwd=ROOT)
-    assert done.returncode == 1, done.stderr
-    assert "could not write to" in done.stderr and "No space left on device" in done.stderr
-    assert "Traceback" not in done.stderr
+    assert "exit codes 1 1" in done.stdout, done.stderr
+    assert done.stderr.count("No space left on device") >= 2, done.stderr
+    assert "could not write to" in done.stderr and "Traceback" not in done.stderr
     assert not list(kept.rglob("*.tmp"))  # nothing half-written is left in the folder
     saved = len(analysis.load_runs(kept))
     assert 0 < saved < 160
@@ -215,3 +223,15 @@ def test_the_manifest_built_by_columns_is_the_one_built_row_by_row(tmp_path: Pat
     assert built.equals(by_rows) and built.schema.equals(by_rows.schema)
     assert built.column("run_id")[-1].as_py() == f"s00003-r{11:04d}"
     assert built.column("seed").type == pa.int64()
+
+
+def test_a_run_longer_than_the_limit_is_refused_at_once(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [*COPROD, "run", "--steps", "100000", "--out", str(tmp_path / "out")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2 and "5200" in done.stderr.replace(",", "")
+    assert not (tmp_path / "out").exists()
