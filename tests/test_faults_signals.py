@@ -67,14 +67,23 @@ def _sweep_args(spec: Path, out: Path) -> list[str]:
     return ["sweep", str(spec), "--out", str(out), "--workers", "2"]
 
 
-def test_sigterm_stops_a_sweep_as_ctrl_c_does_no_process_is_left_and_it_resumes(
+def _sweep_under_way(
     tmp_path: Path,
-) -> None:
+) -> tuple[Path, Path, subprocess.Popen, list[psutil.Process]]:
+    """A gated ``coprod sweep`` with its first part written: (spec, out, the sweep, its
+    descendants)."""
     spec = write_spec(tmp_path / "spec", replications=6, steps=30)
     out = tmp_path / "out"
     sweep = _gated_sweep(tmp_path, *_sweep_args(spec, out))
     family = _descendants(sweep)
     _wait_for(lambda: _parts(out) >= 1, what="a first part", process=sweep)
+    return spec, out, sweep, family
+
+
+def test_sigterm_stops_a_sweep_as_ctrl_c_does_no_process_is_left_and_it_resumes(
+    tmp_path: Path,
+) -> None:
+    spec, out, sweep, family = _sweep_under_way(tmp_path)
     sweep.send_signal(signal.SIGTERM)  # as a supervisor stops a job: the main process only
     _, stderr = sweep.communicate(timeout=PROMPT)
     assert sweep.returncode == 130, stderr
@@ -97,11 +106,7 @@ def test_ctrl_c_never_waits_for_runs_in_flight_and_leaves_no_process(
     tmp_path: Path, presses: int
 ) -> None:
     # The gated runs never end by themselves: a sweep that waited for its workers would hang.
-    spec = write_spec(tmp_path / "spec", replications=6, steps=30)
-    out = tmp_path / "out"
-    sweep = _gated_sweep(tmp_path, *_sweep_args(spec, out))
-    family = _descendants(sweep)
-    _wait_for(lambda: _parts(out) >= 1, what="a first part", process=sweep)
+    spec, out, sweep, family = _sweep_under_way(tmp_path)
     for _ in range(presses):
         os.killpg(sweep.pid, signal.SIGINT)  # as a terminal's Ctrl-C: the whole group
         time.sleep(0.05)
