@@ -78,6 +78,22 @@ class Check:
     def row(self) -> dict[str, Any]:
         return asdict(self)
 
+    @classmethod
+    def measured(
+        cls,
+        subject: str,
+        claim: str,
+        measure: str,
+        interval: Interval,
+        criterion: str,
+        verdict: str,
+        note: str = "",
+        **details: Any,
+    ) -> Check:
+        """A check on an interval: its mean and bounds as the estimate and the 95% interval."""
+        mean, low, high = float(interval.mean), float(interval.low), float(interval.high)
+        return cls(subject, claim, measure, mean, low, high, criterion, verdict, note, **details)
+
 
 def select(table: pd.DataFrame, where: Mapping[str, Any]) -> pd.DataFrame:
     """Rows whose columns equal the given values (a list means any of them)."""
@@ -181,18 +197,15 @@ def claim(
     on the claimed side. ``margin`` is (m, its unit) as the spec declares it; ``rule`` names
     the mechanism a ``mechanism`` check follows from; a ``bootstrap`` interval has no t."""
     m, unit = margin
-    low, high = float(interval.low), float(interval.high)
     sign = ">" if direction == "above" else "<"
     bound = f"{'' if direction == 'above' else '−'}{m:g}"
-    return Check(
+    return Check.measured(
         subject,
         claim,
         measure,
-        float(interval.mean),
-        low,
-        high,
+        interval,
         f"95% interval {sign} {bound} {unit}".rstrip() + f" ({interval.n} replications)",
-        margin_verdict(low, high, direction, m),
+        margin_verdict(float(interval.low), float(interval.high), direction, m),
         note,
         margin=float(m),
         unit=unit,
@@ -208,13 +221,11 @@ def plausibility(
 ) -> Check:
     """A model figure set beside a published one, with no verdict: a pattern to read, not a
     target to tune."""
-    return Check(
+    return Check.measured(
         subject,
         claim,
         measure,
-        float(interval.mean),
-        float(interval.low),
-        float(interval.high),
+        interval,
         f"beside the published figure: {published}",
         REPORTED,
         kind="plausibility",
@@ -299,13 +310,11 @@ def directional(
     reference: float = 0.0,
 ) -> Check:
     """A claim that a difference, change or level is above or below ``reference`` (zero)."""
-    return Check(
+    return Check.measured(
         subject,
         claim,
         measure,
-        float(interval.mean),
-        float(interval.low),
-        float(interval.high),
+        interval,
         f"95% interval {direction} {reference:g} ({interval.n} replications)",
         directional_verdict(interval, direction, reference),
         note,
@@ -326,13 +335,11 @@ def equivalent(
         verdict = FAILS
     else:
         verdict = NOT_SHOWN
-    return Check(
+    return Check.measured(
         subject,
         claim,
         measure,
-        float(interval.mean),
-        low,
-        high,
+        interval,
         f"95% interval within ±{margin:g} ({interval.n} replications)",
         verdict,
         note,
