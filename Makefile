@@ -67,7 +67,7 @@ bench-app: $(STAMP) $(ASSETS)
 lock:
 	rm -rf /tmp/coprod-lock && $(PYTHON) -m venv /tmp/coprod-lock
 	/tmp/coprod-lock/bin/python -m pip install --quiet --upgrade pip setuptools
-	/tmp/coprod-lock/bin/python -m pip install --quiet -e ".[dev,app]"
+	/tmp/coprod-lock/bin/python -m pip install --quiet -e ".[dev,app,docs]"
 	/tmp/coprod-lock/bin/python -m pip freeze --all --exclude-editable | grep -v '^pip==' > requirements.lock
 
 clean:
