@@ -56,6 +56,12 @@ class SpecError(InputError):
     kind = "experiment"
 
 
+class CalibrationError(InputError):
+    """A calibration spec that cannot be run (its parameters, targets, schedule, budget)."""
+
+    kind = "calibration"
+
+
 class DesignError(InputError):
     """An experiment design that cannot be built (reported as part of its spec)."""
 

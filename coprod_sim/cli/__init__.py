@@ -7,6 +7,8 @@
                         (:mod:`~coprod_sim.cli.run`).
 ``coprod sweep``, ``sensitivity``, ``compare``, ``report``: experiments
                         (:mod:`~coprod_sim.cli.sweep`, ``sensitivity``, ``compare``, ``report``).
+``coprod calibrate``    fits parameters to observed targets by ABC-SMC
+                        (:mod:`~coprod_sim.cli.calibrate`).
 ``coprod validate``     regenerates the validation study and its report
                         (:mod:`~coprod_sim.cli.validate`).
 
@@ -29,6 +31,7 @@ import typer
 # The modules, not their functions, are bound here, so that ``coprod_sim.cli.run`` stays
 # the module (a function of the same name would shadow it).
 from coprod_sim.cli import (
+    calibrate,
     compare,
     parameters,
     report,
@@ -57,6 +60,7 @@ app.command()(sweep.sweep)
 app.command()(sensitivity.sensitivity)
 app.command()(compare.compare)
 app.command()(report.report)
+app.command()(calibrate.calibrate)
 app.command()(validate.validate)
 
 

@@ -99,14 +99,14 @@ def _write_report(out: Path) -> Path:
             page["sensitivity"] = _sensitivity_section(out, header, figures)
     if not errors.empty:
         last = errors.groupby("run_id").tail(1)[["run_id", "attempt", "error"]]
-        page["errors"] = _table(last.head(50))
+        page["errors"] = html_table(last.head(50))
     text = _TEMPLATES.get_template(TEMPLATE).render(page)
     path = out / "report.html"
-    _replace(path, text.encode("utf-8"))
+    replace_file(path, text.encode("utf-8"))
     return path
 
 
-def _replace(path: Path, data: bytes) -> None:
+def replace_file(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` through a ``*.tmp``: a reader sees the old file or the new,
     and a failed write (a full disk) leaves the old one and no ``*.tmp``."""
     tmp = path.with_name(path.name + ".tmp")
@@ -150,9 +150,9 @@ def _summary_section(
         wide = summary.assign(
             cell=[_cell(r.mean, r.low, r.high) for r in summary.itertuples()]
         ).pivot_table(index=by, columns="outcome", values="cell", aggfunc="first")
-        section["table"] = _table(wide[outcomes].reset_index())
+        section["table"] = html_table(wide[outcomes].reset_index())
         if header["design"] == "factorial":
-            section["figure"] = _img(
+            section["figure"] = embed_figure(
                 _outcome_figure(header, summary, outcomes), figures, "outcomes"
             )
     return section
@@ -230,8 +230,8 @@ def _difference_section(
     fig.tight_layout(rect=(0, 0, 1, 0.97))
     return {
         "baseline": names[points[0]],
-        "table": _table(table),
-        "figure": _img(fig, figures, "differences"),
+        "table": html_table(table),
+        "figure": embed_figure(fig, figures, "differences"),
     }
 
 
@@ -289,7 +289,7 @@ def _series_section(header: dict[str, Any], series: pd.DataFrame, figures: Path)
 
     fig = _panels(outcomes, draw, height=3.2, width=4.5)
     _legend_below(fig)
-    return _img(fig, figures, "series")
+    return embed_figure(fig, figures, "series")
 
 
 def _sensitivity_section(out: Path, header: dict[str, Any], figures: Path) -> dict[str, Any]:
@@ -307,7 +307,7 @@ def _sensitivity_section(out: Path, header: dict[str, Any], figures: Path) -> di
     section: dict[str, Any] = {
         "error": None,
         "sobol": sobol,
-        "table": _table(indices),
+        "table": html_table(indices),
         "figure": None,
     }
     if outcomes:
@@ -326,18 +326,18 @@ def _sensitivity_section(out: Path, header: dict[str, Any], figures: Path) -> di
             ax.axis("off")
         axes.flat[0].legend(fontsize=7)
         fig.tight_layout()
-        section["figure"] = _img(fig, figures, "sensitivity")
+        section["figure"] = embed_figure(fig, figures, "sensitivity")
     return section
 
 
-def _table(frame: pd.DataFrame) -> Markup:
+def html_table(frame: pd.DataFrame) -> Markup:
     """A frame as an HTML table; pandas escapes the cells, so the template takes it as is."""
     return Markup(
         frame.to_html(index=False, float_format=lambda v: f"{v:.4g}", na_rep="", border=0)
     )
 
 
-def _img(fig, figures: Path, name: str) -> str:
+def embed_figure(fig, figures: Path, name: str) -> str:
     """Save ``fig`` as PNG and SVG in ``figures/`` and return the PNG as base64, for the
     page's inline <img>."""
     png, svg = io.BytesIO(), io.BytesIO()
@@ -346,6 +346,6 @@ def _img(fig, figures: Path, name: str) -> str:
         fig.savefig(svg, format="svg")
     finally:
         plt.close(fig)
-    _replace(figures / f"{name}.png", png.getvalue())
-    _replace(figures / f"{name}.svg", svg.getvalue())
+    replace_file(figures / f"{name}.png", png.getvalue())
+    replace_file(figures / f"{name}.svg", svg.getvalue())
     return base64.b64encode(png.getvalue()).decode()

@@ -286,7 +286,7 @@ def resolve(spec: ExperimentSpec, source: str, base_dir: Path | None = None) -> 
     for label, ref in refs.items():
         where = f"scenarios.{label}" if spec.scenarios else "scenario"
         try:
-            name = _scenario_path(ref.scenario, base_dir)
+            name = scenario_path(ref.scenario, base_dir)
             bases[label] = load_scenario(name, {**spec.set, **ref.set})
         except ScenarioError as error:
             problems += [
@@ -331,7 +331,7 @@ def resolve(spec: ExperimentSpec, source: str, base_dir: Path | None = None) -> 
     return Experiment(spec, source, bases, points, sample, problem, columns)
 
 
-def _scenario_path(name: str, base_dir: Path | None) -> str | Path:
+def scenario_path(name: str, base_dir: Path | None) -> str | Path:
     """A preset name as is; a file path relative to the spec's folder."""
     if name in preset_names() or base_dir is None or not name.endswith(".toml"):
         return name
