@@ -266,3 +266,136 @@ def test_a_known_parameter_is_recovered_inside_its_90_percent_interval(tmp_path:
     )
     assert low <= truth <= high
     assert high - low < 0.8 * (0.85 - 0.6)
+
+
+# -- posterior draws in comparisons and sweeps ----------------------------------------------
+@pytest.fixture(scope="module")
+def posterior_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small finished calibration, shared by the tests that draw from it."""
+    folder = tmp_path_factory.mktemp("posterior")
+    calibrate(load_calibration(write(folder)), folder / "calibration", executor="sequential")
+    return folder / "calibration"
+
+
+SWEEP = """
+name = "drawn"
+scenario = "small.toml"
+replications = {replications}
+steps = 4
+seed = 11
+{posterior}
+[set]
+{set}
+[factors]
+power_sharing = [3, 7]
+
+[outcomes]
+final = ["patient_trust", "suppression", "retention"]
+"""
+
+
+def sweep_spec(folder: Path, *, replications: int = 3, posterior: str = "", set_: str = "") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "small.toml").write_text(small_scenario().to_toml())
+    path = folder / "sweep.toml"
+    path.write_text(SWEEP.format(replications=replications, posterior=posterior, set=set_))
+    return path
+
+
+def sweep(spec: Path, out: Path) -> pd.DataFrame:
+    result = CliRunner().invoke(
+        app, ["sweep", str(spec), "--out", str(out), "--executor", "sequential"]
+    )
+    assert result.exit_code == 0, result.output
+    return pd.read_parquet(out / "runs").sort_values("run_id", ignore_index=True)
+
+
+def test_a_sweep_on_a_posterior_runs_each_replication_on_its_draw(
+    tmp_path: Path, posterior_folder: Path
+) -> None:
+    spec = sweep_spec(tmp_path / "a", posterior=f'posterior = "{posterior_folder}"')
+    runs = sweep(spec, tmp_path / "a" / "out")
+    draws = pd.read_parquet(tmp_path / "a" / "out" / "draws.parquet")
+    assert list(draws["replication"]) == [0, 1, 2]
+    assert draws["initial_adherence"].nunique() > 1  # the draws differ across replications
+    report = (tmp_path / "a" / "out" / "report.html").read_text()
+    assert "intervals include parameter uncertainty" in report
+    # Replication 1 is exactly a sweep whose scenario sets draw 1 (and has its seed).
+    draw = draws.iloc[1]
+    fixed = "\n".join(
+        f"{name} = {float(draw[name])!r}" for name in ("initial_adherence", "effect_size")
+    )
+    lone = sweep_spec(tmp_path / "b", replications=2, set_=fixed)
+    alone = sweep(lone, tmp_path / "b" / "out")
+    mine = runs[runs["replication"] == 1].reset_index(drop=True)
+    theirs = alone[alone["replication"] == 1].reset_index(drop=True)
+    for outcome in ("patient_trust", "suppression", "retention"):
+        assert list(mine[outcome]) == list(theirs[outcome])
+    # the same spec again: the same draws and results
+    again = sweep(spec, tmp_path / "a" / "again")
+    pd.testing.assert_frame_equal(
+        runs.drop(columns=["version"]), again.drop(columns=["version"]), check_exact=True
+    )
+
+
+def test_compare_on_a_posterior_says_its_intervals_include_parameter_uncertainty(
+    tmp_path: Path, posterior_folder: Path
+) -> None:
+    (tmp_path / "small.toml").write_text(small_scenario().to_toml())
+    (tmp_path / "seated.toml").write_text(small_scenario(representative_seats=0).to_toml())
+    result = CliRunner().invoke(
+        app,
+        ["compare", str(tmp_path / "small.toml"), str(tmp_path / "seated.toml"), "--steps", "4",
+         "--replications", "3", "--executor", "sequential", "--posterior", str(posterior_folder),
+         "--out", str(tmp_path / "out")],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "parameter uncertainty" in result.output
+    assert len(pd.read_parquet(tmp_path / "out" / "draws.parquet")) == 3
+
+
+@pytest.mark.parametrize(
+    ("posterior", "set_", "named"),
+    [
+        ('posterior = "nowhere"', "", "has no posterior.parquet"),
+        ("{posterior}", "effect_size = 0.2", "fits effect_size"),
+    ],
+)
+def test_a_posterior_that_cannot_be_used_is_bad_input(
+    tmp_path: Path, posterior_folder: Path, posterior: str, set_: str, named: str
+) -> None:
+    text = posterior.format(posterior=f'posterior = "{posterior_folder}"')
+    spec = sweep_spec(tmp_path, posterior=text, set_=set_)
+    result = CliRunner().invoke(app, ["sweep", str(spec), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert named in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_fact_held_out_of_the_calibration_is_checked_across_its_posterior(
+    tmp_path: Path, posterior_folder: Path
+) -> None:
+    from coprod_sim.experiments.engine import run_experiment
+    from coprod_sim.validation.facts import FACTS, StudyData
+    from coprod_sim.validation.report import held_out_section
+    from coprod_sim.validation.study import SPECS, Study, evaluate, load_study
+
+    fact = next(f for f in FACTS if f.spec == "fact2_feedback")
+    results = {}
+    for kind, posterior in (("fixed", None), ("drawn", posterior_folder)):
+        experiments = load_study(SPECS, True, 3, posterior=posterior, names=[fact.spec])
+        experiment = experiments[fact.spec]
+        assert bool(experiment.draws) == (posterior is not None)
+        run_experiment(experiment, tmp_path / kind / fact.spec, executor="sequential")
+        results[kind] = evaluate(fact, StudyData(tmp_path / kind), regions=False)
+    fixed, drawn = results["fixed"], results["drawn"]
+    assert fixed.checks.keys() == drawn.checks.keys()
+    # Other parameters, other numbers: the estimates are computed on the draws.
+    assert any(fixed.checks[k].estimate != drawn.checks[k].estimate for k in fixed.checks)
+    study = Study(tmp_path / "fixed", SPECS, True, [], [fixed], StudyData(tmp_path / "fixed"),
+                  {}, {}, posterior=posterior_folder, posterior_facts=[drawn])  # fmt: skip
+    text = "\n".join(held_out_section(study, tmp_path))
+    assert text.startswith("## Held out: the facts across the calibration's posterior")
+    claims = [c for c in drawn.checks.values() if c.kind in ("fact", "mechanism")]
+    assert claims and all(c.claim in text for c in claims)
+    assert f"of {len(claims)} claims keep their verdict" in text

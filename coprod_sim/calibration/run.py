@@ -41,6 +41,7 @@ from coprod_sim.calibration.spec import Calibration
 from coprod_sim.errors import CalibrationError, FolderError, Problem
 from coprod_sim.experiments.engine import CTRL_C, USER_STOPS, ExecutorKind, open_executor
 from coprod_sim.experiments.parts import write_table
+from coprod_sim.experiments.posterior import posterior_meta
 from coprod_sim.experiments.stopping import Stop
 
 RECORD = "calibration.json"
@@ -271,9 +272,12 @@ def population_table(calibration: Calibration, history: Any, t: int) -> pa.Table
 
 
 def _write_populations(calibration: Calibration, out: Path, history: Any) -> None:
+    meta = posterior_meta(
+        calibration.parameter_names, calibration.target_names, calibration.fingerprint()
+    )
     tables = [population_table(calibration, history, t) for t in range(history.max_t + 1)]
-    write_table(out / GENERATIONS, pa.concat_tables(tables))
-    write_table(out / POSTERIOR, tables[-1])
+    write_table(out / GENERATIONS, pa.concat_tables(tables).replace_schema_metadata(meta))
+    write_table(out / POSTERIOR, tables[-1].replace_schema_metadata(meta))
 
 
 def _predictive(calibration: Calibration, out: Path, sampler: ReplaySampler, history: Any) -> int:

@@ -40,10 +40,18 @@ def compare(
     executor: ExecutorOpt = ExecutorName.local,
     workers: WorkersOpt = None,
     address: AddressOpt = None,
+    posterior: Annotated[
+        Path | None,
+        typer.Option(
+            help="A coprod calibrate folder: each replication runs both designs on its own "
+            "posterior draw, so the intervals include parameter uncertainty."
+        ),
+    ] = None,
 ) -> None:
     """Compare two scenarios with common random numbers: each outcome's difference B - A
-    with its 95% paired interval."""
+    with its 95% paired interval (with --posterior, over parameter draws too)."""
     from coprod_sim.experiments import analysis
+    from coprod_sim.experiments.posterior import describe
     from coprod_sim.experiments.spec import parse_spec, resolve
 
     label_a, label_b = _label(a), _label(b)
@@ -58,6 +66,7 @@ def compare(
                 "replications": replications,
                 "steps": steps,
                 "seed": seed,
+                **({"posterior": str(posterior)} if posterior else {}),
             },
             "coprod compare",
         )
@@ -72,10 +81,10 @@ def compare(
         runs = analysis.load_runs(folder)
     outcomes = list(experiment.spec.outcomes.final)
     diffs = analysis.paired_differences(runs, outcomes, label_a, by="scenario")
-    table = Table(
-        title=f"{label_b} minus {label_a}: {replications} paired replications, {steps} weeks",
-        header_style="bold",
-    )
+    title = f"{label_b} minus {label_a}: {replications} paired replications, {steps} weeks"
+    if experiment.posterior:
+        title += f"\n({describe(experiment.posterior)})"
+    table = Table(title=title, header_style="bold")
     # Outcome names stay whole (they are what users grep for); the numbers fold.
     table.add_column("outcome", no_wrap=True, min_width=max(map(len, outcomes)))
     for column in (label_a, label_b, "difference", "95% interval", "verdict"):

@@ -78,6 +78,13 @@ def validate(
             "of every pipeline; the report says so) \\[default: 8].",
         ),
     ] = None,
+    posterior: Annotated[
+        Path | None,
+        typer.Option(
+            help="A coprod calibrate folder: also run each fact across its posterior (held "
+            "out of the calibration) and report the verdicts side by side."
+        ),
+    ] = None,
 ) -> None:
     """Run the validation study (canonical reductions, stylized facts, CaReQIC case) and write
     its report with figures and a verdict for every check."""
@@ -104,7 +111,7 @@ def validate(
     try:
         study = run_study(
             specs, out, quick=quick, workers=workers, progress=err_console.is_terminal,
-            log=out_console.print, replications=replications,
+            log=out_console.print, replications=replications, posterior=posterior,
         )  # fmt: skip
     except InputError as error:
         raise fail(error) from None

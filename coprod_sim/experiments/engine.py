@@ -47,7 +47,7 @@ from rich.progress import (
 
 from coprod_sim import __version__
 from coprod_sim.errors import ExecutorError, Problem
-from coprod_sim.experiments.parts import rows_to_table
+from coprod_sim.experiments.parts import rows_to_table, write_table
 from coprod_sim.experiments.record import header_for
 from coprod_sim.experiments.seeds import replication_seed
 from coprod_sim.experiments.spec import Experiment
@@ -58,7 +58,7 @@ from coprod_sim.experiments.stopping import (
     forkserver_environment,
     worker_initializer,
 )
-from coprod_sim.experiments.store import ResultsFolder, check_folder
+from coprod_sim.experiments.store import DRAWS_FILE, ResultsFolder, check_folder
 from coprod_sim.scenario import Scenario
 
 ExecutorKind = Literal["local", "sequential", "dask"]
@@ -163,6 +163,7 @@ def tasks(experiment: Experiment, skip: set[str] = frozenset()) -> Iterator[RunT
     outcomes = spec.outcomes
     for replication in range(spec.replications):
         seed = replication_seed(spec.seed, replication)
+        bases = _bases(experiment, replication)
         for point in experiment.points:
             run_id = f"{point.scenario_id}-r{replication:04d}"
             if run_id in skip:
@@ -175,13 +176,31 @@ def tasks(experiment: Experiment, skip: set[str] = frozenset()) -> Iterator[RunT
                     "replication": replication,
                     "seed": seed,
                 },
-                base=experiment.bases[point.label],
+                base=bases[point.label],
                 values=point.values,
                 steps=spec.steps,
                 final=tuple(outcomes.final),
                 series=tuple(outcomes.series),
                 series_steps=tuple(outcomes.series_steps),
             )
+
+
+def _bases(experiment: Experiment, replication: int) -> dict[str, Scenario]:
+    """The base scenarios of one replication: the experiment's, on the replication's
+    posterior draw when it has one (every design point shares the draw, as it shares the
+    seed)."""
+    if not experiment.draws:
+        return experiment.bases
+    draw = experiment.draws[replication]
+    return {label: base.with_overrides(draw) for label, base in experiment.bases.items()}
+
+
+def draws_table(experiment: Experiment) -> pa.Table | None:
+    """The posterior draw of each replication, when the experiment has them."""
+    if not experiment.draws:
+        return None
+    rows = [{"replication": r, **draw} for r, draw in enumerate(experiment.draws)]
+    return pa.Table.from_pylist(rows)
 
 
 def manifest(experiment: Experiment) -> pa.Table:
@@ -258,6 +277,9 @@ def run_experiment(
                 {label: base.to_toml() for label, base in experiment.bases.items()},
             )
             summary.opened = True
+            draws = draws_table(experiment)
+            if draws is not None and not (out / DRAWS_FILE).exists():
+                write_table(out / DRAWS_FILE, draws)  # which parameters each replication ran
             with folder:
                 done = folder.completed()
                 found = folder.housekeeping

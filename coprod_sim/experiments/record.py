@@ -70,7 +70,10 @@ def header_for(experiment: Any, command: str | None = None) -> dict[str, Any]:
     """The provenance header of a new results folder: :func:`coprod_sim.provenance.common`
     and what the experiment is."""
     spec = experiment.spec
+    # Only with a posterior: the folders of sweeps without one keep the record they had.
+    posterior = {"posterior": experiment.posterior} if experiment.posterior else {}
     return {
+        **posterior,
         "name": spec.name,
         "description": spec.description,
         "fingerprint": experiment.fingerprint(),

@@ -35,6 +35,7 @@ from markupsafe import Markup
 
 from coprod_sim.errors import FolderError, Problem
 from coprod_sim.experiments import analysis
+from coprod_sim.experiments.posterior import describe
 from coprod_sim.experiments.store import os_reason
 
 MAX_LINES = 12  # more design points than this are tabled, not drawn line by line
@@ -130,6 +131,8 @@ def _provenance(header: dict[str, Any], runs: pd.DataFrame, errors: pd.DataFrame
         "scenarios": ", ".join(header["scenarios"]),
         "weeks": header["spec"]["steps"],
         "root seed": header["spec"]["seed"],
+        "intervals": describe(header.get("posterior"))
+        or "over replications: chance alone (parameters fixed at the scenario's values)",
         "coprod_sim": header["version"],
         "created": header["created"],
         "fingerprint": header["fingerprint"][:16],

@@ -153,6 +153,11 @@ class ExperimentSpec(_Strict):
     outcomes: Outcomes = Outcomes()
     # Part of the fingerprint: a margin changed after a run is a new study, not a re-read.
     claims: dict[str, Claim] = {}
+    posterior: str | None = Field(
+        None,
+        min_length=1,
+        description="A coprod calibrate folder: replication r of every point runs on draw r.",
+    )
 
     def to_toml(self) -> str:
         import tomli_w
@@ -193,6 +198,9 @@ class Experiment:
     sample: np.ndarray | None = None  # the SALib sample matrix (sampling designs)
     problem: dict[str, Any] | None = None  # the SALib problem (sampling designs)
     columns: tuple[str, ...] = field(default=())  # all numeric outputs of the model
+    # Posterior draws, one per replication, and where they came from (path, sha256).
+    draws: tuple[dict[str, float], ...] = ()
+    posterior: dict[str, Any] | None = None
 
     @property
     def factor_names(self) -> list[str]:
@@ -215,6 +223,8 @@ class Experiment:
             "points": [(p.label, p.values) for p in self.points],
             "version": __version__,
         }
+        if self.posterior:  # the draws, and the file they came from
+            payload["posterior"] = {"sha256": self.posterior["sha256"], "draws": self.draws}
         text = json.dumps(payload, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()
 
@@ -248,8 +258,10 @@ def load_experiment(
     replications: int | None = None,
     steps: int | None = None,
     retries: int | None = None,
+    posterior: str | Path | None = None,
 ) -> Experiment:
-    """Read, validate and resolve a spec file; command-line values replace the file's.
+    """Read, validate and resolve a spec file; command-line values (and a posterior folder)
+    replace the file's.
 
     With ``steps`` given, series weeks beyond it are dropped and ``steps`` is kept.
     """
@@ -257,6 +269,8 @@ def load_experiment(
     for key, value in (("replications", replications), ("steps", steps), ("retries", retries)):
         if value is not None:
             data[key] = value
+    if posterior is not None:
+        data["posterior"] = str(Path(posterior).resolve())
     outcomes = data.get("outcomes")
     kept = outcomes.get("series_steps") if isinstance(outcomes, dict) else None
     # Only a list of whole numbers is cut short: anything else is left for validation to
@@ -326,9 +340,50 @@ def resolve(spec: ExperimentSpec, source: str, base_dir: Path | None = None) -> 
     problems += _point_problems(spec, bases, points, sample)
     columns = _model_columns(next(iter(bases.values())))
     problems += _outcome_problems(spec, columns)
+    draws, posterior = _posterior(spec, bases, base_dir, problems)
     if problems:
         raise SpecError(problems, source)
-    return Experiment(spec, source, bases, points, sample, problem, columns)
+    return Experiment(spec, source, bases, points, sample, problem, columns, draws, posterior)
+
+
+def _posterior(
+    spec: ExperimentSpec, bases: dict[str, Scenario], base_dir: Path | None, problems: list
+) -> tuple[tuple[dict[str, float], ...], dict[str, Any] | None]:
+    """The spec's posterior draws, one per replication (see experiments.posterior)."""
+    from coprod_sim.experiments import posterior as post
+
+    if spec.posterior is None:
+        return (), None
+    folder = Path(spec.posterior)
+    if not folder.is_absolute() and base_dir is not None:
+        folder = base_dir / folder
+    try:
+        table, parameters = post.read_posterior(folder)
+    except post.PosteriorError as error:
+        problems.append(error.problem)
+        return (), None
+    refs = spec.scenarios or {"": ScenarioRef(scenario=spec.scenario)}
+    fixed = {*spec.factors, *spec.set, *(k for ref in refs.values() for k in ref.set)}
+    for name in sorted(fixed & set(parameters)):
+        problems.append(
+            Problem(
+                "posterior",
+                spec.posterior,
+                f"fits {name}, which the spec also sets or varies; leave one of them out",
+            )
+        )
+    draws = post.posterior_draws(table, parameters, spec.replications, spec.seed)
+    for label, base in bases.items():  # the first draws, checked as design points are
+        for draw in draws[: limits.MAX_CHECKED_POINTS // max(len(bases), 1)]:
+            try:
+                base.with_overrides(draw)
+            except ScenarioError as error:
+                problems += [
+                    Problem(f"posterior ({label})", p.value, p.allowed) for p in error.problems
+                ]
+                break
+    source = {"path": str(folder), "sha256": post.file_sha256(folder), "parameters": parameters}
+    return tuple(draws), source
 
 
 def scenario_path(name: str, base_dir: Path | None) -> str | Path:

@@ -76,7 +76,17 @@ DESIGN_FILE = "design.parquet"
 LOCK_FILE = ".lock"
 SCENARIOS = "scenarios"
 QUARANTINE = "quarantine"
-_OWN_FILES = {EXPERIMENT_FILE, SPEC_FILE, MANIFEST_FILE, DESIGN_FILE, LOCK_FILE, SCENARIOS}
+#: The posterior draw of each replication, in a folder of a sweep with ``posterior``.
+DRAWS_FILE = "draws.parquet"
+_OWN_FILES = {
+    EXPERIMENT_FILE,
+    SPEC_FILE,
+    MANIFEST_FILE,
+    DESIGN_FILE,
+    LOCK_FILE,
+    SCENARIOS,
+    DRAWS_FILE,
+}
 
 
 @dataclass

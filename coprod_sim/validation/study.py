@@ -84,6 +84,9 @@ class Study:
     environment: dict[str, str]
     runs: tuple[int, int] = (0, 0)  # (run by this call, planned in all): a re-run resumes
     plausibility: list[Check] = field(default_factory=list)  # figures beside published ones
+    # Held out: each fact's main spec again, every replication on its own posterior draw.
+    posterior: Path | None = None
+    posterior_facts: list[FactResult] = field(default_factory=list)
 
     def checks(self) -> pd.DataFrame:
         """Every check of the study, one row each; ``id`` is a fact check's id (None for
@@ -110,9 +113,16 @@ def spec_names(quick: bool) -> list[str]:
     return names
 
 
-def load_study(specs: Path, quick: bool, replications: int | None = None) -> dict[str, Experiment]:
-    """Every spec of the study, read and checked; quick: at most ``replications``
-    (QUICK_REPLICATIONS by default) replications and QUICK_STEPS weeks each."""
+def load_study(
+    specs: Path,
+    quick: bool,
+    replications: int | None = None,
+    posterior: Path | None = None,
+    names: list[str] | None = None,
+) -> dict[str, Experiment]:
+    """Every spec of the study (or those ``names``), read and checked; quick: at most
+    ``replications`` (QUICK_REPLICATIONS by default) replications and QUICK_STEPS weeks
+    each; with ``posterior``, each replication on its own draw from it."""
     cap = replications or QUICK_REPLICATIONS
     if not specs.is_dir():
         raise StudyInputError(
@@ -126,13 +136,14 @@ def load_study(specs: Path, quick: bool, replications: int | None = None) -> dic
             f"needs one spec per fact and region sweep (see {SPECS})"
         )
     experiments = {}
-    for name in spec_names(quick):
-        experiment = load_experiment(specs / f"{name}.toml")
+    for name in names or spec_names(quick):
+        experiment = load_experiment(specs / f"{name}.toml", posterior=posterior)
         if quick and (experiment.spec.replications > cap or experiment.spec.steps > QUICK_STEPS):
             experiment = load_experiment(
                 specs / f"{name}.toml",
                 replications=min(experiment.spec.replications, cap),
                 steps=min(experiment.spec.steps, QUICK_STEPS),
+                posterior=posterior,
             )
         experiments[name] = experiment
     return experiments
@@ -147,18 +158,57 @@ def run_study(
     progress: bool = False,
     log=print,
     replications: int | None = None,
+    posterior: Path | None = None,
 ) -> Study:
     """Run what is missing of the study into ``out`` and evaluate it (see module docstring);
-    ``replications`` caps the quick subset's (a smoke run of every pipeline)."""
+    ``replications`` caps the quick subset's (a smoke run of every pipeline). With
+    ``posterior`` (a ``coprod calibrate`` folder), each fact's main spec runs again with every
+    replication on its own posterior draw, into ``out/posterior-<sha>/``: the facts held
+    out of the calibration, checked across its posterior."""
     experiments = load_study(specs, quick, replications)  # every spec checked before running
+    held_out = {}
+    if posterior is not None:
+        main = [fact.spec for fact in FACTS]
+        held_out = load_study(specs, quick, replications, posterior=posterior, names=main)
     seconds: dict[str, float] = {}
+    ran, planned = _run_all(experiments, out, workers, progress, log, seconds)
+    posterior_out = None
+    if held_out:
+        sha = next(iter(held_out.values())).posterior["sha256"][:12]
+        posterior_out = out / f"posterior-{sha}"
+        more = _run_all(held_out, posterior_out, workers, progress, log, seconds, "posterior: ")
+        ran, planned = ran + more[0], planned + more[1]
+    started = time.perf_counter()
+    reductions = run_reductions("quick" if quick else "full")
+    seconds["reductions"] = time.perf_counter() - started
+    log(f"canonical reductions: {seconds['reductions']:.0f} s")
+    data = StudyData(out)
+    facts = adjust([evaluate(fact, data, regions=not quick) for fact in FACTS])
+    posterior_facts = []
+    if posterior_out is not None:
+        drawn = StudyData(posterior_out)
+        posterior_facts = adjust([evaluate(fact, drawn, regions=False) for fact in FACTS])
+    started = time.perf_counter()
+    patterns = run_patterns("quick" if quick else "full")
+    seconds["plausibility"] = time.perf_counter() - started
+    environment = provenance.environment()
+    return Study(
+        out, specs, quick, reductions, facts, data, seconds, environment, (ran, planned), patterns,
+        posterior, posterior_facts,
+    )  # fmt: skip
+
+
+def _run_all(
+    experiments: dict[str, Experiment], out: Path, workers, progress, log, seconds, label=""
+) -> tuple[int, int]:
+    """Run (or resume) each experiment into ``out/<name>``; the runs made and planned."""
     ran = planned = 0
     for name, experiment in experiments.items():
         started = time.perf_counter()
         summary = run_experiment(
             experiment, out / name, workers=workers, progress=progress, command="coprod validate"
         )
-        seconds[name] = time.perf_counter() - started
+        seconds[label + name] = time.perf_counter() - started
         ran, planned = ran + summary.completed, planned + summary.planned
         if summary.interrupted or summary.failed:
             raise StudyError(
@@ -167,20 +217,11 @@ def run_study(
                 f"finished runs are in {out / name} and a re-run resumes",
                 interrupted=summary.stopped_by_user,
             )
-        log(f"{name}: {summary.planned} runs ({summary.completed} now), {seconds[name]:.0f} s")
-    started = time.perf_counter()
-    reductions = run_reductions("quick" if quick else "full")
-    seconds["reductions"] = time.perf_counter() - started
-    log(f"canonical reductions: {seconds['reductions']:.0f} s")
-    data = StudyData(out)
-    facts = adjust([evaluate(fact, data, regions=not quick) for fact in FACTS])
-    started = time.perf_counter()
-    patterns = run_patterns("quick" if quick else "full")
-    seconds["plausibility"] = time.perf_counter() - started
-    environment = provenance.environment()
-    return Study(
-        out, specs, quick, reductions, facts, data, seconds, environment, (ran, planned), patterns
-    )
+        log(
+            f"{label}{name}: {summary.planned} runs ({summary.completed} now), "
+            f"{seconds[label + name]:.0f} s"
+        )
+    return ran, planned
 
 
 def evaluate(fact: Fact, data: StudyData, regions: bool = True) -> FactResult:
