@@ -242,30 +242,21 @@ def test_a_calibration_killed_with_sigkill_resumes_to_the_uninterrupted_posterio
 
 
 def test_a_known_parameter_is_recovered_inside_its_90_percent_interval(tmp_path: Path) -> None:
-    """Data simulated at a known initial adherence; the calibration's 90% interval covers it
-    and is narrower than the prior. (The full-budget study is experiments/recovery.py.)"""
-    truth = 0.70
-    from coprod_sim.calibration.simulation import SimulationTask, simulate
+    """Data simulated at a truth drawn from the prior; the calibration's 90% interval for
+    initial adherence covers it and is narrower than the prior. (The full-budget study is
+    experiments/recovery.py.)"""
+    from coprod_sim.calibration.recovery import coverage, run_recovery
 
-    calibration = load_calibration(write(tmp_path))
-    at_truth = {"initial_adherence": truth, "effect_size": 0.25}
-    targets = dict(calibration.spec.targets)
-    data = simulate(SimulationTask(9, 0, 12345, at_truth, calibration.groups, targets)).summaries
-    spec = write(
-        tmp_path / "recovery",
-        budget=300,
-        generations=2,
-        observed=data["suppression_end"],
-        rise=data["testing_rise"],
-    )
-    summary = calibrate(load_calibration(spec), tmp_path / "out", executor="local", workers=2)
-    assert summary.generations == 2
-    posterior = pd.read_parquet(tmp_path / "out" / "posterior.parquet")
-    low, high = weighted_quantile(
-        posterior["initial_adherence"].to_numpy(), posterior["weight"].to_numpy(), [0.05, 0.95]
-    )
-    assert low <= truth <= high
-    assert high - low < 0.8 * (0.85 - 0.6)
+    calibration = load_calibration(write(tmp_path, budget=300, generations=2))
+    table = run_recovery(calibration, tmp_path / "recovery", 1, executor="local", workers=2)
+    assert set(table["parameter"]) == {"initial_adherence", "effect_size"}
+    row = table.set_index("parameter").loc["initial_adherence"]
+    assert row["covered"] and row["low"] <= row["truth"] <= row["high"]
+    assert row["width / prior"] < 0.8
+    summary = coverage(table).set_index("parameter")
+    assert summary.loc["initial_adherence", "coverage"] == 1.0
+    record = json.loads((tmp_path / "recovery" / "truth-00" / "calibration.json").read_text())
+    assert record["spec"]["targets"]["suppression_end"]["observed"] != 0.74  # simulated
 
 
 # -- posterior draws in comparisons and sweeps ----------------------------------------------
