@@ -15,7 +15,7 @@ APP_PORT ?= 8765
 APP_ENV := SOLARA_TELEMETRY_MIXPANEL_ENABLE=false SOLARA_ASSETS_CDN=http://127.0.0.1:9/npm/ \
 	SOLARA_THEME_SHOW_BANNER=false SOLARA_THEME_TITLE=coprod_sim
 
-.PHONY: setup run test test-fast lint bench lock clean assets app bench-app validate
+.PHONY: setup run test test-fast lint bench lock clean assets app bench-app validate docs docs-serve
 
 setup: $(STAMP) $(ASSETS)
 
@@ -62,6 +62,17 @@ app: $(STAMP) $(ASSETS)
 
 bench-app: $(STAMP) $(ASSETS)
 	$(APP_ENV) $(BIN)/python benchmarks/bench_app.py
+
+# The documentation site (mkdocs.yml) in site/: offline, and --strict makes any warning an
+# error. docs-serve rebuilds it on each change, on http://127.0.0.1:$(DOCS_PORT) only.
+DOCS_PORT ?= 8000
+DOCS_ENV := NO_MKDOCS_2_WARNING=1
+
+docs: $(STAMP)
+	$(DOCS_ENV) $(BIN)/mkdocs build --strict
+
+docs-serve: $(STAMP)
+	$(DOCS_ENV) $(BIN)/mkdocs serve --strict --dev-addr 127.0.0.1:$(DOCS_PORT)
 
 # Re-pin after changing dependencies in pyproject.toml (needs the registry).
 lock:
