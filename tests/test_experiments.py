@@ -387,6 +387,26 @@ def test_sobol_indices_find_the_factor_that_matters_and_the_inert_one(tmp_path: 
     assert indices.loc["initial_trust", "ST"] > 0.8
     assert abs(indices.loc["crisis_strain", "ST"]) < 0.02
     assert 0 < indices.loc["initial_trust", "ST_conf"] < 0.5
+    # The convergence check analyses the design's prefixes; the full one is the study itself.
+    convergence = analysis.sobol_convergence(tmp_path / "out")
+    assert sorted(convergence["N"].unique()) == [8, 16, 32]
+    full = convergence[convergence["N"] == 32].set_index("outcome")
+    outcome = indices["outcome"].iloc[0]
+    assert full.loc[outcome, "ST_half_width"] == pytest.approx(
+        indices[indices["outcome"] == outcome]["ST_conf"].max()
+    )
+
+
+def test_the_converged_n_is_the_smallest_from_which_every_outcome_stays_within_bounds() -> None:
+    rows = [
+        (8, "a", 0.2, 0.1), (8, "b", 0.04, 0.04), (16, "a", 0.04, 0.03), (16, "b", 0.06, 0.02),
+        (32, "a", 0.03, 0.02), (32, "b", 0.04, 0.03), (64, "a", 0.02, 0.01), (64, "b", 0.03, 0.02),
+    ]  # fmt: skip
+    table = pd.DataFrame(rows, columns=["N", "outcome", "S1_half_width", "ST_half_width"])
+    table["converged"] = table[["S1_half_width", "ST_half_width"]].max(axis=1) <= 0.05
+    assert analysis.converged_n(table, ["a", "b"]) == 32
+    assert analysis.converged_n(table, ["a"]) == 16
+    assert analysis.converged_n(table[table["N"] < 32], ["a", "b"]) is None
 
 
 def test_morris_ranks_the_factors_the_same_way(tmp_path: Path) -> None:

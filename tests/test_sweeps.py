@@ -24,6 +24,7 @@ from coprod_sim.experiments import analysis, engine
 from coprod_sim.experiments.engine import run_experiment
 from coprod_sim.experiments.spec import load_experiment, parse_spec, read_spec, resolve
 from coprod_sim.experiments.store import ResultsFolder
+from coprod_sim.scenario.evidence import plausible_ranges
 from tests.experiment_helpers import gated_execute, results, write_spec
 
 ROOT = Path(__file__).parents[1]
@@ -439,7 +440,11 @@ def test_the_shipped_specs_resolve_as_written() -> None:
     assert {p.values["power_sharing"] for p in pxi.points} == {3, 4, 5, 6, 7}
     sobol = load_experiment(ROOT / "experiments" / "sensitivity_sobol.toml")
     assert sobol.spec.design.kind == "sobol"
-    assert len(sobol.points) == 64 * (len(sobol.spec.factors) + 2)
+    assert len(sobol.points) == 2048 * (len(sobol.spec.factors) + 2)
+    # "over the parameter table's ranges": every factor's range is the table's
+    table = plausible_ranges()
+    for name, factor in sobol.spec.factors.items():
+        assert (factor["low"], factor["high"]) == table[name], name
 
 
 @pytest.mark.slow

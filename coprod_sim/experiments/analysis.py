@@ -202,6 +202,64 @@ def sensitivity(out: str | Path, seed: int = 0) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+#: The 95% half-width of S1 and ST below which a Sobol study counts as converged.
+CONVERGED = 0.05
+
+
+def sobol_convergence(out: str | Path, seed: int = 0) -> pd.DataFrame:
+    """How the Sobol indices' 95% half-widths shrink with the base sample N.
+
+    A Saltelli design of base N is N blocks of D+2 points (2D+2 with second-order indices),
+    one block per point of a Sobol sequence, so its first n blocks, n a power of 2, are the
+    design of base n. Each complete prefix is analysed as its own study: one row per n and
+    outcome, with the largest S1 and ST half-width over the factors (SALib's bootstrap
+    ``_conf``, seeded as in :func:`sensitivity`). A sweep still running gives the prefixes
+    it has finished, since runs go in design order.
+    """
+    from SALib.analyze import sobol
+
+    header = read_header(out)
+    if header["design"] != "sobol" or len(header["scenarios"]) != 1:
+        raise ValueError("a convergence check needs a Sobol design on one base scenario")
+    problem = header["problem"]
+    second_order = header["spec"]["design"]["second_order"]
+    block = problem["num_vars"] * (2 if second_order else 1) + 2
+    runs = load_runs(out)
+    means = runs.groupby("scenario_id")[outcomes_of(header)].mean().sort_index()
+    indices = [int(sid[1:]) for sid in means.index]
+    complete = next((i for i, sid in enumerate(indices) if sid != i), len(indices))
+    rows = []
+    n = 1
+    while n * block <= complete:
+        if n >= 8:  # smaller bases give no usable bootstrap
+            for outcome in means.columns:
+                y = means[outcome].to_numpy(dtype=float)[: n * block]
+                if np.ptp(y) == 0:
+                    continue
+                rng = np.random.default_rng(seed)
+                result = sobol.analyze(problem, y, calc_second_order=second_order, seed=rng)
+                s1, st = float(np.max(result["S1_conf"])), float(np.max(result["ST_conf"]))
+                rows.append(
+                    {"N": n, "runs": n * block, "outcome": outcome, "S1_half_width": s1,
+                     "ST_half_width": st, "converged": max(s1, st) <= CONVERGED}
+                )  # fmt: skip
+        n *= 2
+    return pd.DataFrame(rows)
+
+
+def converged_n(convergence: pd.DataFrame, outcomes: list[str]) -> int | None:
+    """The smallest N at which every one of ``outcomes`` has S1 and ST half-widths within
+    :data:`CONVERGED`, and stays so at every larger N checked; None if none does."""
+    table = convergence[convergence["outcome"].isin(outcomes)]
+    sizes = sorted(table["N"].unique())
+    ok = [bool(table[table["N"] == n]["converged"].all()) and
+          set(table[table["N"] == n]["outcome"]) == set(outcomes) for n in sizes]  # fmt: skip
+    for i, n in enumerate(sizes):
+        if all(ok[i:]):
+            return int(n)
+    return None
+
+
 def series_summary(series: pd.DataFrame, outcomes: list[str], by: str) -> pd.DataFrame:
     """Mean and 95% interval of each series outcome per ``by`` and week."""
     return summarise(series, outcomes, [by, "step"])

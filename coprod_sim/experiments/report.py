@@ -312,6 +312,7 @@ def _sensitivity_section(out: Path, header: dict[str, Any], figures: Path) -> di
         "sobol": sobol,
         "table": html_table(indices),
         "figure": None,
+        "convergence": None,
     }
     if outcomes:
         ncols = 3
@@ -330,7 +331,43 @@ def _sensitivity_section(out: Path, header: dict[str, Any], figures: Path) -> di
         axes.flat[0].legend(fontsize=7)
         fig.tight_layout()
         section["figure"] = embed_figure(fig, figures, "sensitivity")
+    if sobol and len(header["scenarios"]) == 1:
+        section["convergence"] = _convergence_section(out, header, figures)
     return section
+
+
+def _convergence_section(out: Path, header: dict[str, Any], figures: Path) -> dict[str, Any] | None:
+    """Half-widths against the base sample, and the smallest that converged."""
+    table = analysis.sobol_convergence(out)
+    if table.empty:
+        return None
+    outcomes = list(dict.fromkeys(table["outcome"]))
+    chosen = analysis.converged_n(table, outcomes)
+    bound = analysis.CONVERGED
+    verdict = (
+        f"Every outcome's half-widths are within {bound:g} from n = {chosen} on."
+        if chosen
+        else f"Not converged: some half-width is above {bound:g} at the largest n."
+    )
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.2), sharey=True)
+    for ax, column in zip(axes, ("S1_half_width", "ST_half_width"), strict=True):
+        for outcome in outcomes:
+            rows = table[table["outcome"] == outcome]
+            ax.plot(rows["N"], rows[column], marker=".", label=outcome)
+        ax.axhline(bound, color="#999999", ls="--", lw=0.8)
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
+        ax.set_xlabel("base sample n")
+        ax.set_title(column.replace("_", " "), fontsize=10)
+    axes[0].legend(fontsize=7)
+    fig.tight_layout()
+    wide = table.pivot(index="N", columns="outcome", values=["S1_half_width", "ST_half_width"])
+    wide.columns = [f"{outcome}: {kind[:2]}" for kind, outcome in wide.columns]
+    return {
+        "verdict": verdict,
+        "table": html_table(wide.reset_index()),
+        "figure": embed_figure(fig, figures, "convergence"),
+    }
 
 
 def html_table(frame: pd.DataFrame) -> Markup:
