@@ -16,7 +16,7 @@ import pyarrow.dataset as ds
 import pytest
 from typer.testing import CliRunner
 
-from coprod_sim.calibration.report import predictive_check, weighted_quantile
+from coprod_sim.calibration.analysis import predictive_check, weighted_quantile
 from coprod_sim.calibration.run import calibrate
 from coprod_sim.calibration.spec import load_calibration
 from coprod_sim.calibration.summaries import summarise

@@ -163,10 +163,33 @@ def check_comparison(nb: nbformat.NotebookNode, work: Path) -> None:
     assert not any(work.iterdir()), "the comparison keeps its runs in a temporary folder"
 
 
+def check_calibration(nb: nbformat.NotebookNode, work: Path) -> None:
+    import pandas as pd
+
+    line = _stdout(_cell(nb, "run")).strip()
+    simulations, generations = map(
+        int, re.match(r"(\d+) simulations, (\d+) generations", line).groups()
+    )
+    assert simulations <= 80 and generations >= 1
+    out = work / "results" / "tutorial-calibration-small"
+    posterior = pd.read_parquet(out / "posterior.parquet")
+    assert len(posterior) == 12 and abs(posterior["weight"].sum() - 1) < 1e-9
+    summary = _html(_cell(nb, "posterior"))
+    assert {"parameter", "median", "90% low", "90% high", "interval / prior"} <= _headers(summary)
+    assert _body_rows(summary) == 3
+    check = _html(_cell(nb, "check"))
+    assert {"target", "observed", "predictive 5%", "predictive 95%", "fits"} <= _headers(check)
+    assert _body_rows(check) == 1
+    assert "intervals include parameter uncertainty" in _stdout(_cell(nb, "comparison"))
+    assert _body_rows(_html(_cell(nb, "comparison"))) == 3
+    assert _figures(nb) == 1
+
+
 CHECKS = {
     "01_scenario": check_scenario,
     "02_sweep_duckdb": check_sweep,
     "03_paired_comparison": check_comparison,
+    "04_calibration": check_calibration,
 }
 
 

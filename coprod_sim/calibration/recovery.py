@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import qmc
 
-from coprod_sim.calibration.report import weighted_quantile
+from coprod_sim.calibration.analysis import weighted_quantile
 from coprod_sim.calibration.run import POSTERIOR, CalibrationSummary, calibrate
 from coprod_sim.calibration.sampler import model_seed
 from coprod_sim.calibration.simulation import SimulationTask, simulate

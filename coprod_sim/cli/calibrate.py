@@ -48,7 +48,8 @@ def calibrate(
     ] = None,
 ) -> None:
     """Calibrate parameters to observed targets by ABC-SMC; re-running resumes."""
-    from coprod_sim.calibration.report import posterior_summary, write_calibration_report
+    from coprod_sim.calibration.analysis import posterior_summary
+    from coprod_sim.calibration.report import write_calibration_report
     from coprod_sim.calibration.run import POSTERIOR
     from coprod_sim.calibration.run import calibrate as run_calibration
     from coprod_sim.calibration.spec import load_calibration
