@@ -16,7 +16,16 @@ read the medians and ratios measured together):
    largest worker's resident memory, sampled every 50 ms (the pool's workers are the
    fork server's children, which the parent's rusage does not see), is shown too;
 4. **wall time of the shipped ``power_x_inclusion`` sweep** (200 careqic runs of 78
-   weeks) on all cores, as ``coprod sweep`` runs it.
+   weeks) on all cores, as ``coprod sweep`` runs it;
+5. **the study engine against a plain loop**: careqic runs per second of a plain
+   single-process loop, ``CoproductionModel.from_scenario("careqic", rng=r).run_for(78)``
+   (agents and every week's outputs, as a user's script runs it), and of the engine on
+   2 workers (``run_experiment(..., executor="local", workers=2)``, pool start-up included,
+   the fork server warmed) on a careqic sweep that keeps four final outcomes and three
+   series at four weeks, measured by turns in the same run; their ratio, the model's own
+   time per run with agents and every week recorded, without agents, and as the engine
+   runs it (no agents, the kept weeks only); the 1 -> 2 worker speed-up; and the hours a
+   100,000-run study would take here and on 64 Dask cores (projected).
 
 A benchmark, not a test: it asserts nothing. On the project's VM the speed of a core drifts
 by a quarter within minutes (a bare careqic run took 0.22-0.37 s in one session), so
@@ -146,7 +155,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer runs and repeats")
     parser.add_argument("--memory-child", type=int, help=argparse.SUPPRESS)
-    parser.add_argument("--part", type=int, choices=(1, 2, 3, 4), help="run one part only")
+    parser.add_argument("--part", type=int, choices=(1, 2, 3, 4, 5), help="run one part only")
     args = parser.parse_args()
     if args.memory_child:
         memory_child(args.memory_child)
@@ -167,6 +176,8 @@ def main() -> None:
         memory(args.quick)
     if args.part in (None, 4) and not args.quick:
         power_x_inclusion()
+    if args.part in (None, 5):
+        engine_against_loop(args.quick)
 
 
 def overhead(runs: int, repeats: int) -> None:
@@ -221,6 +232,92 @@ def power_x_inclusion() -> None:
     seconds = engine_seconds(pxi, "local")
     print(f"4. power_x_inclusion: {pxi.n_runs} runs in {seconds:.0f} s on "
           f"{os.cpu_count()} cores ({seconds / pxi.n_runs:.2f} s a run)")  # fmt: skip
+
+
+#: What the part-5 sweep keeps: final outcomes and a few series, as a study would.
+STUDY_FINAL = ("suppression", "retention", "equity_gap", "patient_trust")
+STUDY_SERIES = ("suppression", "retention", "patient_trust")
+STUDY_STEPS = (0, 26, 52, 78)
+#: The study size, and the cluster, the projection is for.
+STUDY_RUNS, DASK_CORES = 100_000, 64
+
+
+def study_experiment(replications: int):
+    """A careqic sweep that keeps what a study keeps (``STUDY_*``)."""
+    spec = parse_spec(
+        {
+            "name": "study",
+            "scenarios": {"careqic": {"scenario": "careqic"}},
+            "replications": replications,
+            "steps": 78,
+            "seed": 5,
+            "outcomes": {
+                "final": list(STUDY_FINAL),
+                "series": list(STUDY_SERIES),
+                "series_steps": list(STUDY_STEPS),
+            },
+        }
+    )
+    return resolve(spec, "benchmark")
+
+
+def plain_loop(runs: int, offset: int = 0) -> float:
+    """Seconds per run of the plain loop: a user's script, agents and full outputs."""
+    start = time.perf_counter()
+    for r in range(offset, offset + runs):
+        CoproductionModel.from_scenario("careqic", rng=r).run_for(78)
+    return (time.perf_counter() - start) / runs
+
+
+def model_seconds(runs: int, offset: int, **options) -> float:
+    """Seconds per run of the model alone built with ``options`` (run 78 weeks)."""
+    start = time.perf_counter()
+    for r in range(offset, offset + runs):
+        CoproductionModel.from_scenario("careqic", rng=r, **options).run_for(78)
+    return (time.perf_counter() - start) / runs
+
+
+def engine_against_loop(quick: bool) -> None:
+    """Part 5: see the module docstring. Every figure is a median over turns, each of which
+    times the plain loop, the engine on 2 workers and on 1 worker, and the model alone,
+    one after another, so that the machine's drift falls on all alike."""
+    batch, sweep_runs, turns = (4, 24, 2) if quick else (8, 60, 3)
+    experiment = study_experiment(sweep_runs)
+    kept = {*STUDY_STEPS, 78}
+    engine_summary(study_experiment(2), "local", 2)  # the fork server, started and warm
+    plain, two, one, in_workers, without, as_engine = [], [], [], [], [], []
+    for turn in range(turns):
+        offset = 1000 * turn
+        plain.append(plain_loop(batch, offset))
+        for workers in (2, 1) if turn % 2 == 0 else (1, 2):
+            summary = engine_summary(experiment, "local", workers)
+            (two if workers == 2 else one).append(summary.elapsed / summary.completed)
+            if workers == 2:
+                in_workers.append(summary.model_seconds / summary.completed)
+        without.append(model_seconds(batch, offset, with_agents=False))
+        as_engine.append(model_seconds(batch, offset, with_agents=False, record_steps=kept))
+    t_plain, t_two, t_one = (statistics.median(x) for x in (plain, two, one))
+    m_without, m_engine, m_workers = (
+        statistics.median(x) for x in (without, as_engine, in_workers)
+    )
+    steps = ", ".join(map(str, STUDY_STEPS))
+    print(f"5. careqic, 78 weeks; medians of {turns} turns (plain loop: {batch} runs a turn; "
+          f"engine: sweeps of {sweep_runs} runs keeping {len(STUDY_FINAL)} final outcomes "
+          f"and {len(STUDY_SERIES)} series at weeks {steps})")  # fmt: skip
+    print(f"   plain loop {1 / t_plain:.2f} runs/s; study engine on 2 workers "
+          f"{1 / t_two:.2f} runs/s: {t_plain / t_two:.2f}x the plain loop")  # fmt: skip
+    print(f"   model time a run: with agents, every week recorded (the plain loop) "
+          f"{t_plain:.3f} s; no agents {m_without:.3f} s; no agents, kept weeks only (as the "
+          f"engine runs it) {m_engine:.3f} s, {m_workers:.3f} s in the 2 busy workers")  # fmt: skip
+    print(f"   1 -> 2 workers: {1 / t_one:.2f} -> {1 / t_two:.2f} runs/s, "
+          f"speed-up {t_one / t_two:.2f}x")  # fmt: skip
+    hours_here = STUDY_RUNS * t_two / 3600
+    per_worker = 1 / (2 * t_two)  # runs/s a worker delivers, with 2 at work
+    hours_dask = STUDY_RUNS / (DASK_CORES * per_worker) / 3600
+    print(f"   {STUDY_RUNS:,} runs: {hours_here:.1f} h on this machine (2 workers); projected "
+          f"{hours_dask:.2f} h on {DASK_CORES} Dask cores, assuming throughput linear in "
+          f"workers at the {per_worker:.2f} runs/s a worker gives here with 2 at work (cores "
+          f"as fast as these, no scheduler or network cost)")  # fmt: skip
 
 
 if __name__ == "__main__":

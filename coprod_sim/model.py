@@ -71,6 +71,11 @@ class CoproductionModel(mesa.Model):
     reads them): the arrays, outputs and results are the same, only
     ``model.agents`` is empty.
 
+    ``record_steps`` (for sweeps that keep a few weeks): record the outputs at those
+    steps only. Each frame then has the rows of those steps, the same rows as a full
+    recording's, and there is no Mesa DataCollector (``datacollector`` is ``None``);
+    the run itself is the same.
+
     Attributes:
         parameters: the validated :class:`Scenario`.
         week: the weeks simulated so far (Mesa's ``model.time``).
@@ -91,6 +96,7 @@ class CoproductionModel(mesa.Model):
         rng: Any = None,
         parameters: Scenario | None = None,
         with_agents: bool = True,
+        record_steps: Iterable[int] | None = None,
         **overrides: Any,
     ) -> None:
         scenario = parameters
@@ -101,10 +107,12 @@ class CoproductionModel(mesa.Model):
         super().__init__(rng=rng)
         self.parameters: Scenario = scenario
         self._build(with_agents)
-        self.outputs = Recorder(self)
+        self.outputs = Recorder(self, record_steps)
         self.outputs.record(self, visits=None)  # week 0: the state before the first week
-        self.datacollector = collaborative_collector(self.outputs)
-        self.datacollector.collect(self)
+        self.datacollector: mesa.DataCollector | None = None
+        if record_steps is None:
+            self.datacollector = collaborative_collector(self.outputs)
+            self.datacollector.collect(self)
 
     @classmethod
     def from_scenario(
@@ -113,6 +121,7 @@ class CoproductionModel(mesa.Model):
         *,
         rng: Any = None,
         with_agents: bool = True,
+        record_steps: Iterable[int] | None = None,
         **overrides: Any,
     ) -> CoproductionModel:
         """Build from a preset name, a TOML file or a :class:`Scenario`, with overrides as
@@ -122,7 +131,7 @@ class CoproductionModel(mesa.Model):
         )
         if overrides:
             scenario = scenario.with_overrides(overrides)
-        return cls(parameters=scenario, rng=rng, with_agents=with_agents)
+        return cls(parameters=scenario, rng=rng, with_agents=with_agents, record_steps=record_steps)
 
     @property
     def week(self) -> int:
@@ -604,11 +613,11 @@ class CoproductionModel(mesa.Model):
         )
         back = retention.return_hazard_from_factors(mistrust, tracing, s.return_rate)
         draw = self.rng.random(p.n, dtype=np.float32)
-        # One draw each: those in care may leave, the others may return.
+        # One draw each: those in care may leave, the others may return. (Each compared
+        # with its own hazard: the same booleans as comparing every draw with both.)
         out_of_care = self.out_of_care_before = ~p.in_care
-        leaves = p.in_care & event_occurs(draw, leave)
-        returns = self.returned = out_of_care & event_occurs(draw, back)
-        moves = leaves | returns
+        moves = event_occurs(draw, np.where(p.in_care, leave, back))
+        self.returned = out_of_care & moves
         moved = np.flatnonzero(moves)
         was_in_care = p.in_care[moved]
         n_cells = self.in_care_by_cell.size
@@ -627,7 +636,8 @@ class CoproductionModel(mesa.Model):
     def _observe(self, visits: NDArray | None) -> None:
         """Record the week's outputs (and Mesa's collaborative series)."""
         self.outputs.record(self, visits)
-        self.datacollector.collect(self)
+        if self.datacollector is not None:
+            self.datacollector.collect(self)
 
     def __repr__(self) -> str:
         s = self.parameters
@@ -650,6 +660,7 @@ def _model_signature() -> inspect.Signature:
     params.append(inspect.Parameter("rng", inspect.Parameter.KEYWORD_ONLY, default=None))
     params.append(inspect.Parameter("parameters", inspect.Parameter.KEYWORD_ONLY, default=None))
     params.append(inspect.Parameter("with_agents", inspect.Parameter.KEYWORD_ONLY, default=True))
+    params.append(inspect.Parameter("record_steps", inspect.Parameter.KEYWORD_ONLY, default=None))
     for name, info in Scenario.model_fields.items():
         params.append(
             inspect.Parameter(

@@ -76,11 +76,20 @@ A ratio whose denominator is 0 (a group with no patients at a site, no
 representative seated) is reported as 0, not NaN; weight by, or filter on, the
 count columns (``patients``, ``in_care``, ``representatives``) when averaging
 rows.
+
+Kept steps only. ``Recorder(model, steps=...)`` (the model's ``record_steps``) records the
+sums at those steps alone, and the frames then have a row per kept step (and unit), each
+the very row the full recording gives at that step. Between them it keeps up only what
+accumulates from step to step: each (site, change) pair's peak number of users, which
+``sustained_changes`` reads. Everything else a row reads is the state at its step (the
+last meeting's record, this week's visits and returns). A sweep that keeps a few weeks
+pays for those weeks only.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -324,9 +333,15 @@ _DUE_AND_ATTENDED = np.array([[0, 0], [0, 0], [1, 0], [1, 1], [1, 1]], dtype=flo
 
 class Recorder:
     """Collects each step's state as sums; builds the tidy frames on demand, and the
-    collaborative rows (``latest``, ``rows``) when first read."""
+    collaborative rows (``latest``, ``rows``) when first read.
 
-    def __init__(self, model: CoproductionModel) -> None:
+    ``steps``: record only these steps (see the module docstring); ``None``, every step.
+    """
+
+    def __init__(self, model: CoproductionModel, steps: Iterable[int] | None = None) -> None:
+        #: The steps recorded (``None``: every step), and the steps recorded so far.
+        self.kept_steps: frozenset[int] | None = None if steps is None else frozenset(steps)
+        self._steps: list[int] = []
         self.site_names = [site.name for site in model.sites]
         self.regions = [site.region for site in model.sites]
         self.group_names = list(model.group_names)
@@ -372,6 +387,13 @@ class Recorder:
 
     # --- recording -----------------------------------------------------------------------
     def record(self, model: CoproductionModel, visits: NDArray | None) -> None:
+        """Record the state after the model's current step (``visits``: this week's, per
+        (provider, group, state); ``None`` before the first week)."""
+        if self.kept_steps is not None and model.week not in self.kept_steps:
+            # Between kept steps, only what accumulates: the pairs' peak users.
+            if model.changes.pair_site.size:
+                model.changes.pair_users()
+            return
         p, pr = model.patients, model.providers
         n_sites, n_groups = len(model.sites), len(self.group_names)
         starts = pr.site_bounds[:-1]
@@ -426,6 +448,7 @@ class Recorder:
         self._site_group.append(sg)
         self._site.append(site)
         self._state.append(state)
+        self._steps.append(model.week)
         # What the row needs of the catalogue of changes as it is now (the arrays are
         # replaced, never changed in place, when the catalogue grows).
         ch = model.changes
@@ -440,7 +463,7 @@ class Recorder:
 
     @property
     def n_steps(self) -> int:
-        """Steps recorded so far (step 0 included)."""
+        """Steps recorded so far (step 0 included, unless only other steps are kept)."""
         return len(self._row_inputs)
 
     def rows(self) -> list[dict]:
@@ -556,7 +579,8 @@ class Recorder:
     # --- frames --------------------------------------------------------------------------------
     @property
     def steps(self) -> NDArray:
-        return np.arange(len(self._site))
+        """The steps recorded, in order: 0, 1, … (or the kept steps reached so far)."""
+        return np.asarray(self._steps, dtype=np.int64)
 
     def collaborative(self) -> pd.DataFrame:
         """One row per step for the whole collaborative."""

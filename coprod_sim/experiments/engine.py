@@ -133,24 +133,49 @@ def execute(task: RunTask) -> RunResult:
     from coprod_sim.model import CoproductionModel
 
     run_id = task.ids["run_id"]
+    kept = _kept_steps(task)
     try:
         scenario = task.base.with_overrides(task.values) if task.values else task.base
         started = time.perf_counter()
-        # A sweep reads only the outputs: no per-person Mesa agents (the same results).
-        model = CoproductionModel.from_scenario(scenario, rng=task.ids["seed"], with_agents=False)
+        # A sweep reads only the outputs, and of them the weeks it keeps: no per-person
+        # Mesa agents, and the outputs recorded at those weeks only (the same results).
+        model = CoproductionModel.from_scenario(
+            scenario, rng=task.ids["seed"], with_agents=False, record_steps=kept
+        )
         model.run_for(task.steps)
-        frame = model.outputs.collaborative()
+        if kept is None:
+            frame = model.outputs.collaborative()
+        else:
+            at_step = {row["step"]: row for row in model.outputs.rows()}
         seconds = time.perf_counter() - started
     except Exception as error:  # a failing run is data: the sweep goes on
         return RunResult(run_id, error=f"{type(error).__name__}: {error}", trace=_trace())
     common = {**task.ids, **task.values, "version": __version__}
-    last = frame.iloc[-1]
-    row = {**common, **{k: _plain(last[k]) for k in task.final}}
-    series = [
-        {**common, "step": int(step), **{k: _plain(frame[k].iat[step]) for k in task.series}}
-        for step in task.series_steps
-    ]
+    if kept is None:
+        last = frame.iloc[-1]
+        row = {**common, **{k: _plain(last[k]) for k in task.final}}
+        series = [
+            {**common, "step": int(step), **{k: _plain(frame[k].iat[step]) for k in task.series}}
+            for step in task.series_steps
+        ]
+    else:  # the collaborative rows are the frame's rows, as Python values
+        last = at_step[task.steps]
+        row = {**common, **{k: _plain(last[k]) for k in task.final}}
+        series = [
+            {**common, "step": int(step), **{k: _plain(at_step[step][k]) for k in task.series}}
+            for step in task.series_steps
+        ]
     return RunResult(run_id, row=row, series=series, seconds=seconds)
+
+
+def _kept_steps(task: RunTask) -> set[int] | None:
+    """The weeks a run's outcomes read: the last, and those of the series; ``None`` (record
+    every week and read the frame) for series weeks outside 0..steps, which a validated
+    experiment never has."""
+    steps = [int(step) for step in task.series_steps]
+    if task.steps < 0 or not all(0 <= step <= task.steps for step in steps):
+        return None
+    return {task.steps, *steps}
 
 
 def tasks(experiment: Experiment, skip: set[str] = frozenset()) -> Iterator[RunTask]:

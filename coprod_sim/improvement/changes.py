@@ -220,15 +220,17 @@ class Changes:
             self._pair_start.append(self.n_slots)
             self._pair_size.append(site_providers.stop - site_providers.start)
             self.n_slots += self._pair_size[pair]
-            self._make_hot(pair, site_providers)
+            start = self._make_hot(pair, site_providers)
         else:
             pair = self._pair_of[site, change]
             if pair in self._retired:
                 self._retired.remove(pair)
-                self._make_hot(pair, site_providers)
+                start = self._make_hot(pair, site_providers)
+            else:
+                start = self._hot_range(pair)[0]
         # The pair's hot slots are one contiguous run: its site's providers, in order, so a
         # provider's slot is found by arithmetic.
-        start, stop = self._hot_range(pair)
+        stop = start + self._pair_size[pair]
         if organisational:
             self.adopted[start:stop] = True
         elif stop > start:
@@ -257,12 +259,19 @@ class Changes:
         start = int(np.searchsorted(self.slot_pair, pair))
         return start, start + (0 if pair in self._retired else self._pair_size[pair])
 
-    def _make_hot(self, pair: int, site_providers: slice) -> None:
-        """Put a pair's slots, none in use, among the hot slots, in pair order."""
+    def _make_hot(self, pair: int, site_providers: slice) -> int:
+        """Put a pair's slots, none in use, among the hot slots, in pair order. Returns
+        where they start among the hot slots."""
+        size = self.slot_pair.size
+        # (A new pair, the usual case, comes after every other.)
+        at = (
+            size
+            if size == 0 or self.slot_pair[-1] < pair
+            else int(np.searchsorted(self.slot_pair, pair))
+        )
         n = self._pair_size[pair]
         if n == 0:
-            return
-        at = int(np.searchsorted(self.slot_pair, pair))
+            return at
         start = self._pair_start[pair]
         blocks = (
             np.arange(site_providers.start, site_providers.stop, dtype=np.int32),
@@ -275,7 +284,9 @@ class Changes:
         )
         for name, block in zip(_SLOT_ARRAYS, blocks, strict=True):
             old = getattr(self, name)
-            setattr(self, name, np.concatenate((old[:at], block, old[at:])))
+            pieces = (old, block) if at == size else (old[:at], block, old[at:])
+            setattr(self, name, np.concatenate(pieces))
+        return at
 
     # --- the week's draws ---------------------------------------------------------------------
     def draws(self, rng: np.random.Generator) -> NDArray[np.float64]:

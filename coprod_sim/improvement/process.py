@@ -117,42 +117,125 @@ class Improvement:
     # --- inclusion -------------------------------------------------------------------------
     def recruit(self, teams: NDArray[np.bool_] | None = None) -> None:
         """Invite patients in care to the empty seats (``inclusion``); those who accept sit.
-        A seat nobody accepted stays empty until the next meeting."""
+        A seat nobody accepted stays empty until the next meeting.
+
+        The sites with a vacancy recruit one after another, each drawing in turn; what a
+        site's recruitment reads of the others' (their patients' trust, who is in care and
+        seated, what their groups say of their teams) none of them changes, so it is read
+        for all at once."""
         patients, team = self.patients, self.teams
-        convenience = self.scenario.inclusion == "convenience"
-        vacant = (team.representatives == EMPTY).any(axis=1)
+        reps = team.representatives
+        vacant = (reps == EMPTY).any(axis=1)
         if teams is not None:
             vacant &= teams
-        for site in np.flatnonzero(vacant):
-            seats = np.flatnonzero(team.representatives[site] == EMPTY)
-            span = patients.at_site(site)
-            candidates = span.start + np.flatnonzero(
-                patients.in_care[span] & ~patients.representative[span]
-            )
-            if candidates.size == 0:
-                continue
-            trust = patients.trust(candidates)
-            group = patients.group[candidates]
-            if convenience:
+        sites = np.flatnonzero(vacant).tolist()
+        if not sites:
+            return
+        # The candidates, every site's: patients in care not seated, in order.
+        candidates = np.flatnonzero(patients.in_care & ~patients.representative)
+        bounds = np.searchsorted(candidates, patients.site_bounds).tolist()
+        trust = patients.trust(candidates)
+        group = patients.group[candidates]
+        word = team.word_of_mouth()
+        if self.scenario.inclusion == "convenience":
+            reach = self.views.reachability[group]
+            for site in sites:
+                lo, hi = bounds[site], bounds[site + 1]
+                if hi == lo:
+                    continue
                 picks = inclusion.recruit_convenience(
-                    self.views.reachability[group], trust, seats.size, self.rng
+                    reach[lo:hi], trust[lo:hi], int((reps[site] == EMPTY).sum()), self.rng
                 )
-            else:
-                seated = team.representatives[site][team.representatives[site] != EMPTY]
-                represented = np.bincount(patients.group[seated], minlength=team.n_groups) > 0
-                order = inclusion.deliberate_order(
-                    self.views.key_population,
-                    represented,
-                    np.bincount(group, minlength=team.n_groups),
-                    self.rng,
-                )
-                picks = inclusion.recruit_deliberate(group, trust, order, seats.size, self.rng)
-            # Who is asked follows the policy; who says yes follows their trust and what
-            # their own group says about the team.
-            word = team.word_of_mouth()[site, group[picks]]
-            says_yes = inclusion.accepts(trust[picks], word, self.scenario.word_of_mouth, self.rng)
-            chosen = candidates[picks[says_yes]]
-            team.seat(patients, site, seats, chosen)
+                self._seat(site, candidates[lo:hi], trust[lo:hi], group[lo:hi], picks, word)
+            return
+        n_groups = team.n_groups
+        # Each site's candidates of each group, in order: runs of ``pools``.
+        n_sites = len(reps)
+        cell = patients.site[candidates].astype(np.intp) * n_groups + group
+        # (A stable sort is one permutation: of 16-bit keys NumPy finds it by radix sort.)
+        pools = np.argsort(
+            cell.astype(np.int16) if n_sites * n_groups <= 1 << 15 else cell, kind="stable"
+        )
+        counts = np.bincount(cell, minlength=n_sites * n_groups).reshape(n_sites, n_groups)
+        run_start = (np.cumsum(counts) - counts.ravel()).reshape(n_sites, n_groups)
+        weights = trust.astype(float)[pools]
+        weights += 1e-9  # (``recruit_deliberate``'s weights)
+        if not (weights > 0).all():  # never (trust is not negative): the general way
+            for site in sites:
+                self._recruit_deliberate(site, candidates, trust, group, bounds, word)
+            return
+        key_population = self.views.key_population.tolist()
+        member_group = patients.group
+        for site in sites:
+            if bounds[site + 1] == bounds[site]:
+                continue
+            held = reps[site].tolist()
+            seated = [r for r in held if r != EMPTY]
+            represented = [False] * n_groups
+            for r in seated:
+                represented[member_group[r]] = True
+            site_counts = counts[site]
+            order = inclusion.deliberate_order(key_population, represented, site_counts, self.rng)
+            chosen = inclusion.deliberate_picks(
+                order,
+                site_counts.tolist(),
+                run_start[site].tolist(),
+                pools,
+                weights,
+                len(reps[site]) - len(seated),
+                self.rng,
+            )
+            picks = np.asarray(chosen, dtype=np.intp)
+            says_yes = inclusion.accepts(
+                trust[picks], word[site, group[picks]], self.scenario.word_of_mouth, self.rng
+            )
+            seats = [k for k, r in enumerate(held) if r == EMPTY]
+            team.seat(patients, site, seats, candidates[picks[says_yes]])
+
+    def _recruit_deliberate(
+        self,
+        site: int,
+        candidates: NDArray,
+        trust: NDArray,
+        group: NDArray,
+        bounds: list[int],
+        word: NDArray,
+    ) -> None:
+        """Deliberate recruitment at one site, step by step (``inclusion``)."""
+        team, patients = self.teams, self.patients
+        lo, hi = bounds[site], bounds[site + 1]
+        if hi == lo:
+            return
+        reps = team.representatives[site]
+        seated = reps[reps != EMPTY]
+        represented = np.bincount(patients.group[seated], minlength=team.n_groups) > 0
+        order = inclusion.deliberate_order(
+            self.views.key_population,
+            represented,
+            np.bincount(group[lo:hi], minlength=team.n_groups),
+            self.rng,
+        )
+        picks = inclusion.recruit_deliberate(
+            group[lo:hi], trust[lo:hi], order, int((reps == EMPTY).sum()), self.rng
+        )
+        self._seat(site, candidates[lo:hi], trust[lo:hi], group[lo:hi], picks, word)
+
+    def _seat(
+        self,
+        site: int,
+        candidates: NDArray,
+        trust: NDArray,
+        group: NDArray,
+        picks: NDArray,
+        word: NDArray,
+    ) -> None:
+        """The site's candidates ``picks`` are asked; who says yes follows their trust and
+        what their own group says about the team (``word``, every team's)."""
+        says_yes = inclusion.accepts(
+            trust[picks], word[site, group[picks]], self.scenario.word_of_mouth, self.rng
+        )
+        seats = np.flatnonzero(self.teams.representatives[site] == EMPTY)
+        self.teams.seat(self.patients, site, seats, candidates[picks[says_yes]])
 
     # --- a meeting --------------------------------------------------------------------------
     def meet(
@@ -274,8 +357,9 @@ class Improvement:
             views.what_matters[heard_group], rng.random(heard_group.size)
         )
         staff_team = np.repeat(np.arange(len(teams)), heard_staff)
+        backlog, staff, patient_origin = teams.backlog, Origin.STAFF, Origin.PATIENT
         for team, aspect in zip(staff_team.tolist(), staff_aspects.tolist(), strict=True):
-            teams.backlog[team].append(Idea(aspect, Origin.STAFF))
+            backlog[team].append(Idea(aspect, staff))
         heard_patients = reps[team_of, seat_of]
         for team, patient, group, aspect in zip(
             team_of.tolist(),
@@ -284,7 +368,7 @@ class Improvement:
             rep_aspects.tolist(),
             strict=True,
         ):
-            teams.backlog[team].append(Idea(aspect, Origin.PATIENT, group, proposer=patient))
+            backlog[team].append(Idea(aspect, patient_origin, group, proposer=patient))
         heard_views = np.zeros_like(teams.patient_view)
         np.add.at(heard_views, team_of, views.what_matters[heard_group])
         teams.patient_view, teams.view_weight = priorities.update_patient_view(
@@ -307,25 +391,32 @@ class Improvement:
         disagree *= (teams.view_weight > 0)[:, None]
         acted_on: list[int] = []
         running = 0
-        for team in np.flatnonzero(meets):
+        change_aspect = self.changes.aspect
+        weight = omega.tolist()  # (Python floats: the same arithmetic as NumPy's scalars)
+        for team in np.flatnonzero(meets).tolist():
             backlog, tests = teams.backlog[team], teams.tests[team]
             if not backlog:
                 continue
             score = scores[team].tolist()
             # Tied ideas (same aspect) are taken in random order, not staff first.
-            backlog[:] = [backlog[i] for i in rng.permutation(len(backlog))]
+            backlog[:] = [backlog[i] for i in rng.permutation(len(backlog)).tolist()]
             started = 0  # untested scale-ups (no successes required) count toward capacity
             while len(tests) + started < s.pdsa_capacity:
-                testing = {self.changes.aspect[t.change] for t in tests}
-                options = [i for i, idea in enumerate(backlog) if idea.aspect not in testing]
-                if not options:
+                testing = {change_aspect[t.change] for t in tests}
+                # The first of the best-scoring ideas not on an aspect under test.
+                best, best_score = -1, 0.0
+                for i, option in enumerate(backlog):
+                    if option.aspect not in testing and (
+                        best < 0 or score[option.aspect] > best_score
+                    ):
+                        best, best_score = i, score[option.aspect]
+                if best < 0:
                     break
-                best = max(options, key=lambda i: score[backlog[i].aspect])
                 idea = backlog[best]
-                if score[idea.aspect] <= 0:
+                if best_score <= 0:
                     break
                 agree = priorities.agreement_probability(
-                    omega[team], s.negotiation, disagree[team, idea.aspect]
+                    weight[team], s.negotiation, float(disagree[team, idea.aspect])
                 )
                 if rng.random() >= agree:
                     break  # deliberation goes on at the next meeting
@@ -429,13 +520,16 @@ class Improvement:
         changes scaled up this week."""
         s = self.scenario
         scaled: list[int] = []
-        for team in np.flatnonzero(active):
-            tests = self.teams.tests[team]
+        all_tests, team_capability = self.teams.tests, self.teams.capability
+        for team in np.flatnonzero(active).tolist():
+            tests = all_tests[team]
+            if not tests:
+                continue
             for test in list(tests):
                 if test.due > week:
                     continue
-                realised = float(
-                    capability.success_scale(self.teams.capability[team], s.capability_reliance)
+                realised = capability.success_scale(
+                    float(team_capability[team]), s.capability_reliance
                 )
                 succeeded, test.quality = pdsa.cycle(
                     test.quality, float(self.rng.random()), s.pdsa_learning, realised
@@ -443,8 +537,8 @@ class Improvement:
                 test.cycles += 1
                 test.successes += succeeded
                 if succeeded:
-                    self.teams.capability[team] = capability.build(
-                        float(self.teams.capability[team]), s.capability_learning
+                    team_capability[team] = capability.build(
+                        float(team_capability[team]), s.capability_learning
                     )
                 if test.successes >= s.pdsa_successes_to_scale:
                     tests.remove(test)

@@ -106,6 +106,8 @@ class Teams:
 
     def seat(self, patients: Patients, site: int, seats: NDArray, chosen: NDArray) -> None:
         """The patients ``chosen`` take the empty ``seats`` of a site's team, in order."""
+        if chosen.size == 0:
+            return
         self.representatives[site, seats[: chosen.size]] = chosen
         patients.representative[chosen] = True
 

@@ -33,7 +33,10 @@ from numpy.typing import ArrayLike, NDArray
 
 
 def success_scale(capability: ArrayLike, reliance: float) -> NDArray:
-    """1 − ρ·(1 − C): how much of an idea's design quality a team's tests realise."""
+    """1 − ρ·(1 − C): how much of an idea's design quality a team's tests realise (a
+    float for a float ``capability``: the same IEEE arithmetic)."""
+    if type(capability) is float:
+        return 1.0 - reliance * (1.0 - capability)
     return 1.0 - reliance * (1.0 - np.asarray(capability))
 
 

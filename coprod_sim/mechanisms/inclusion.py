@@ -69,11 +69,12 @@ def deliberate_order(
     rng: np.random.Generator,
 ) -> list[int]:
     """Group ids in the order deliberate recruitment seeks them."""
-    key_population = np.asarray(key_population, dtype=bool)
-    represented = np.asarray(represented, dtype=bool)
+    key_population = np.asarray(key_population, dtype=bool).tolist()
+    represented = np.asarray(represented, dtype=bool).tolist()
     counts = np.asarray(local_counts, dtype=float)
     with np.errstate(divide="ignore"):
         lottery = np.log(rng.random(counts.size)) / counts  # Efraimidis-Spirakis keys
+    lottery = lottery.tolist()
     return sorted(
         range(counts.size), key=lambda g: (represented[g], not key_population[g], -lottery[g])
     )
@@ -108,6 +109,45 @@ def recruit_deliberate(
         taken[pick] = True
         turn += 1
     return np.asarray(chosen, dtype=np.intp)
+
+
+def deliberate_picks(
+    group_order: list[int],
+    counts: list[int],
+    starts: list[int],
+    pools: NDArray,
+    weights: NDArray,
+    seats: int,
+    rng: np.random.Generator,
+) -> list[int]:
+    """:func:`recruit_deliberate` for candidates given by group: the candidates of group g
+    are ``pools[starts[g] : starts[g] + counts[g]]`` in order, with positive weights
+    ``weights`` (trust + 1e-9) at the same places. Returns the candidates chosen (entries
+    of ``pools``), drawn as :func:`recruit_deliberate` draws them: the same draws, the same
+    candidates."""
+    present = [g for g in group_order if counts[g] > 0]
+    chosen: list[int] = []
+    pool_of: dict[int, tuple[NDArray, NDArray, int]] = {}  # group -> pool, weights, taken
+    turn = 0
+    while len(chosen) < seats and present:
+        group = present[turn % len(present)]
+        if group in pool_of:  # visited before: without the candidate taken then
+            pool, w, taken = pool_of[group]
+            pool, w = np.delete(pool, taken), np.delete(w, taken)
+        else:
+            pool = pools[starts[group] : starts[group] + counts[group]]
+            w = weights[starts[group] : starts[group] + counts[group]]
+        if pool.size == 0:
+            present.remove(group)
+            continue
+        # weighted_sample(w, 1): the largest log(u)/w, the first of equals
+        keys = np.log(rng.random(pool.size))
+        keys /= w
+        pick = int(keys.argmax())
+        chosen.append(int(pool[pick]))
+        pool_of[group] = (pool, w, pick)
+        turn += 1
+    return chosen
 
 
 def acceptance_probability(trust: ArrayLike, word_of_mouth: ArrayLike, weight: float) -> NDArray:
