@@ -52,7 +52,10 @@ def simulate(task: SimulationTask) -> SimulationResult:
     try:
         for group in task.groups:
             scenario = group.scenario.with_overrides(task.parameters)
-            model = CoproductionModel.from_scenario(scenario, rng=task.seed, with_agents=False)
+            # Every statistic reads the first and the last week: only those are recorded.
+            model = CoproductionModel.from_scenario(
+                scenario, rng=task.seed, with_agents=False, record_steps={0, group.steps}
+            )
             model.run_for(group.steps)
             tables = {"collaborative": model.outputs.collaborative()}
             if any(TABLE[task.targets[name].statistic] == "sites" for name in group.targets):
