@@ -390,3 +390,19 @@ def test_a_fact_held_out_of_the_calibration_is_checked_across_its_posterior(
     claims = [c for c in drawn.checks.values() if c.kind in ("fact", "mechanism")]
     assert claims and all(c.claim in text for c in claims)
     assert f"of {len(claims)} claims keep their verdict" in text
+
+
+def test_the_docs_page_of_a_calibration_carries_its_posterior(
+    tmp_path: Path, posterior_folder: Path
+) -> None:
+    from coprod_sim.calibration.report import write_calibration_markdown
+    from coprod_sim.experiments.posterior import read_posterior
+
+    page = write_calibration_markdown(posterior_folder, tmp_path / "docs" / "calibration.md")
+    text = page.read_text()
+    for heading in ("## Targets", "## Posterior", "## Generations", "## Posterior-predictive"):
+        assert heading in text
+    assert "| initial_adherence |" in text and "| effect_size |" in text
+    table, parameters = read_posterior(page.parent)  # --posterior can name the docs' folder
+    assert parameters == ["initial_adherence", "effect_size"] and table.num_rows == 12
+    assert all((page.parent / f"{n}.png").stat().st_size > 1000 for n in ("marginals", "pairs"))

@@ -214,3 +214,94 @@ def _predictive_figure(spec: CalibrationSpec, predictive: pd.DataFrame):
     fig.suptitle("Posterior-predictive check", fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def write_calibration_markdown(out: str | Path, path: str | Path) -> Path:
+    """The calibration's findings as Markdown for the docs, with its figures and a copy of
+    ``posterior.parquet`` beside it (so ``--posterior`` can name the docs' folder)."""
+    out, path = Path(out), Path(path)
+    record = json.loads((out / RECORD).read_text())
+    spec = CalibrationSpec.model_validate(record["spec"])
+    status = json.loads((out / STATUS).read_text()) if (out / STATUS).exists() else {}
+    posterior = pd.read_parquet(out / POSTERIOR)
+    generations = pd.read_parquet(out / GENERATIONS)
+    predictive = pd.read_parquet(out / PREDICTIVE) if (out / PREDICTIVE).exists() else None
+    bounds = record["bounds"]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    replace_file(path.parent / POSTERIOR, (out / POSTERIOR).read_bytes())
+    for name, fig in (
+        ("marginals", _marginals(spec, generations, bounds)),
+        ("pairs", _pairs(spec, posterior, bounds)),
+        *(
+            (("predictive", _predictive_figure(spec, predictive)),)
+            if predictive is not None
+            else ()
+        ),
+    ):
+        fig.savefig(path.parent / f"{name}.png", dpi=100)
+        plt.close(fig)
+    summary = posterior_summary(spec, posterior, bounds)
+    lines = [
+        f"# Calibration: {spec.name}",
+        "",
+        f"Generated from `{out}` by `coprod_sim.calibration.report` (coprod_sim "
+        f"{record.get('version')}; command `{record.get('command') or '(library)'}`; seed "
+        f"{spec.seed}). Stopped because {status.get('finished', 'unknown')}: "
+        f"{int(generations['generation'].max()) + 1} generation(s) of "
+        f"{spec.schedule.population} particles. {spec.description}",
+        "",
+        "## Targets",
+        "",
+        _markdown(_target_table(spec)),
+        "",
+        "## Posterior",
+        "",
+        "Weighted median and central 90% interval of the last generation, beside the "
+        "uniform prior's range; 'interval / prior' well below 1 means the targets narrowed the "
+        f"parameter. Effective sample size {effective_sample_size(posterior['weight']):.0f} of "
+        f"{len(posterior)} particles. The posterior itself is "
+        f"[posterior.parquet]({POSTERIOR}) beside this page: "
+        f"`coprod compare A B --posterior {path.parent.as_posix()}` draws from it.",
+        "",
+        _markdown(summary),
+        "",
+        "![marginals](marginals.png)",
+        "",
+        "![pairs](pairs.png)",
+        "",
+        "## Generations",
+        "",
+        _markdown(_generation_table(generations)),
+        "",
+    ]
+    if predictive is not None:
+        check = predictive_check(spec, predictive)
+        misfits = list(check.loc[check["fits"] != "yes", "target"])
+        lines += [
+            "## Posterior-predictive check",
+            "",
+            f"{len(predictive)} posterior draws simulated again with fresh seeds. A target fits "
+            "when its observed value lies in the central 90% of the predictive distribution "
+            "(the simulation plus the target's sd). "
+            + (f"**Not fitted: {', '.join(misfits)}.**" if misfits else "Every target fits."),
+            "",
+            _markdown(check),
+            "",
+            "![predictive check](predictive.png)",
+            "",
+        ]
+    replace_file(path, "\n".join(lines).encode("utf-8"))
+    return path
+
+
+def _markdown(frame: pd.DataFrame) -> str:
+    def cell(value: object) -> str:
+        if isinstance(value, float):
+            return f"{value:.4g}"
+        return str(value).replace("|", "\\|").replace("\n", " ")
+
+    rows = ["| " + " | ".join(map(str, frame.columns)) + " |", "|" + "---|" * len(frame.columns)]
+    rows += [
+        "| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(index=False)
+    ]
+    return "\n".join(rows)
