@@ -219,7 +219,7 @@ def test_a_larger_budget_continues_the_same_calibration(tmp_path: Path) -> None:
 def test_a_calibration_killed_with_sigkill_resumes_to_the_uninterrupted_posterior(
     tmp_path: Path,
 ) -> None:
-    spec = write(tmp_path, budget=200, generations=3)
+    spec = write(tmp_path, budget=200, generations=2)
     command = [str(COPROD), "calibrate", str(spec), "--executor", "local", "--workers", "2"]
     subprocess.run([*command, "--out", str(tmp_path / "whole")], check=True, capture_output=True)
     killed = tmp_path / "killed"
