@@ -188,6 +188,12 @@ def test_the_posterior_has_a_row_per_particle_and_the_report_opens_offline(tmp_p
     log = ds.dataset(out / "simulations").to_table().to_pandas()
     assert len(log) <= 90 and not log.duplicated(["generation", "index"]).any()
     assert json.loads((out / "status.json").read_text())["generations"] >= 1
+    # The folder's own spec names its resolved scenarios: it resumes the folder, from anywhere.
+    again = CliRunner().invoke(
+        app, ["calibrate", str(out / "spec.toml"), "--out", str(out), "--executor", "sequential"]
+    )
+    assert again.exit_code == 0, again.output
+    assert "(0 now)" in again.output
 
 
 def test_local_pool_and_sequential_give_the_same_posterior(tmp_path: Path) -> None:

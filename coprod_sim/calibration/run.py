@@ -51,11 +51,12 @@ GENERATIONS = "generations.parquet"
 POSTERIOR = "posterior.parquet"
 PREDICTIVE = "predictive.parquet"
 STATUS = "status.json"
+SCENARIOS = "scenarios"
 #: The log's generation for posterior-predictive draws from generation t is this less t
 #: (pyabc's prior sample is -1): a calibration continued to later generations draws anew.
 PREDICTIVE_GENERATION = -1000
 _OWN = {RECORD, SPEC, HISTORY, GENERATIONS, POSTERIOR, PREDICTIVE, STATUS, ".lock",
-        "simulations", "quarantine", "figures", "report.html"}  # fmt: skip
+        "simulations", "quarantine", "figures", "report.html", SCENARIOS}  # fmt: skip
 #: A first generation needs a prior sample and about twice a population more.
 FIRST_GENERATION_POPULATIONS = 3
 
@@ -384,13 +385,23 @@ def _open_folder(out: Path, record: dict[str, Any], calibration: Calibration) ->
         old = json.loads(path.read_text())
         record = {**old, **{k: record[k] for k in ("spec", "bounds", "command", "source")}}
     _write_text(path, json.dumps(record, indent=2, sort_keys=True) + "\n")
-    _write_text(out / SPEC, _spec_toml(calibration))
+    _write_text(out / SPEC, _spec_toml(calibration, out))
 
 
-def _spec_toml(calibration: Calibration) -> str:
+def _spec_toml(calibration: Calibration, out: Path) -> str:
+    """The spec as run, self-contained: each target's scenario, fully resolved, is written
+    to ``scenarios/<target>.toml`` and named there, so ``coprod calibrate OUT/spec.toml
+    --out OUT`` resumes the folder from anywhere."""
     import tomli_w
 
-    return tomli_w.dumps(calibration.spec.model_dump(mode="json", exclude_none=True))
+    data = calibration.spec.model_dump(mode="json", exclude_none=True)
+    folder = out / SCENARIOS
+    folder.mkdir(exist_ok=True)
+    for group in calibration.groups:
+        for name in group.targets:
+            _write_text(folder / f"{name}.toml", group.scenario.to_toml())
+            data["targets"][name].update(scenario=f"{SCENARIOS}/{name}.toml", set={})
+    return tomli_w.dumps(data)
 
 
 def _write_status(out: Path, summary: CalibrationSummary) -> None:

@@ -180,7 +180,12 @@ class Calibration:
         rules that only say when to stop (the budget, the generations, the minimum epsilon,
         the predictive draws), so a calibration can be continued with a larger budget."""
         payload = {
-            "spec": self.spec.model_dump(mode="json", exclude=STOPPING_RULES),
+            # The targets' scenarios count as resolved (below), not by name: the folder's
+            # own spec.toml, which names their resolved copies, is the same calibration.
+            "spec": self.spec.model_dump(
+                mode="json",
+                exclude={**STOPPING_RULES, "targets": {"__all__": {"scenario", "set"}}},
+            ),
             "bounds": self.bounds,
             "runs": [(g.scenario.to_toml(), g.steps, g.targets) for g in self.groups],
             "version": __version__,
@@ -230,8 +235,8 @@ def resolve(spec: CalibrationSpec, source: str, base_dir: Path | None = None) ->
     :class:`~coprod_sim.errors.CalibrationError` naming every problem; nothing runs."""
     problems: list[Problem] = []
     bounds = _bounds(spec, problems)
-    groups: dict[tuple[str, str, int], list[str]] = {}
-    scenarios: dict[tuple[str, str, int], Scenario] = {}
+    groups: dict[tuple[str, int], list[str]] = {}
+    scenarios: dict[tuple[str, int], Scenario] = {}
     for name, target in spec.targets.items():
         where = f"targets.{name}"
         try:
@@ -249,12 +254,13 @@ def resolve(spec: CalibrationSpec, source: str, base_dir: Path | None = None) ->
                         Problem(f"parameters.{parameter}.{end}", value, f"{where}: {p}")
                         for p in error.problems
                     ]
-        key = (target.scenario, json.dumps(target.set, sort_keys=True), target.steps)
+        # Targets on the same scenario (however it is named) and length share one run.
+        key = (scenario.to_toml(), target.steps)
         scenarios[key] = scenario
         groups.setdefault(key, []).append(name)
     if problems:
         raise CalibrationError(problems, source)
-    runs = tuple(RunGroup(scenarios[k], k[2], tuple(names)) for k, names in groups.items())
+    runs = tuple(RunGroup(scenarios[k], k[1], tuple(names)) for k, names in groups.items())
     return Calibration(spec, source, bounds, runs)
 
 
