@@ -395,6 +395,13 @@ def test_sobol_indices_find_the_factor_that_matters_and_the_inert_one(tmp_path: 
     assert full.loc[outcome, "ST_half_width"] == pytest.approx(
         indices[indices["outcome"] == outcome]["ST_conf"].max()
     )
+    half = analysis.sensitivity(tmp_path / "out", base=16)  # the design of base 16
+    at_16 = convergence[convergence["N"] == 16].set_index("outcome")
+    assert at_16.loc[outcome, "S1_half_width"] == pytest.approx(
+        half[half["outcome"] == outcome]["S1_conf"].max()
+    )
+    with pytest.raises(ValueError, match="power of 2"):
+        analysis.sensitivity(tmp_path / "out", base=24)
 
 
 def test_the_converged_n_is_the_smallest_from_which_every_outcome_stays_within_bounds() -> None:

@@ -139,8 +139,11 @@ def verdict(low: float, high: float) -> str:
     return VERDICTS[side(low, high)]
 
 
-def sensitivity(out: str | Path, seed: int = 0) -> pd.DataFrame:
+def sensitivity(out: str | Path, seed: int = 0, base: int | None = None) -> pd.DataFrame:
     """Sobol or Morris indices of every kept final outcome, with their confidence.
+
+    ``base`` (Sobol only) analyses the design of that base sample: its first ``base`` blocks
+    (see :func:`sobol_convergence`), which need not wait for the rest of the sweep.
 
     One row per outcome and factor; with ``second_order = true``, also one row per outcome
     and pair of factors (``factor`` is ``"a × b"``) holding ``S2`` and ``S2_conf``. The
@@ -157,6 +160,12 @@ def sensitivity(out: str | Path, seed: int = 0) -> pd.DataFrame:
     runs = load_runs(out)
     n_points = header["points"]
     means = runs.groupby("scenario_id")[outcomes_of(header)].mean()
+    if base is not None:
+        if kind != "sobol" or base & (base - 1) or base > header["spec"]["design"]["samples"]:
+            raise ValueError(f"base = {base}: a power of 2 up to the Sobol design's samples")
+        second = header["spec"]["design"]["second_order"]
+        n_points = base * (problem["num_vars"] * (2 if second else 1) + 2)
+        means = means[means.index < f"s{n_points:05d}"]
     if len(means) < n_points:
         raise ValueError(
             f"{n_points - len(means)} of {n_points} design points have no completed run; "
