@@ -48,20 +48,7 @@ _TEMPLATES = jinja2.Environment(
 def write_calibration_report(out: str | Path) -> Path:
     """Write ``out/report.html`` and ``out/figures/`` from a finished calibration folder."""
     out = Path(out)
-    missing = [n for n in (RECORD, POSTERIOR, GENERATIONS) if not (out / n).exists()]
-    if missing:
-        raise FolderError(
-            [Problem("--out", str(out), f"has no {', '.join(missing)}: run coprod calibrate")]
-        )
-    record = json.loads((out / RECORD).read_text())
-    spec = CalibrationSpec.model_validate(record["spec"])
-    status = json.loads((out / STATUS).read_text()) if (out / STATUS).exists() else {}
-    posterior = pd.read_parquet(out / POSTERIOR)
-    generations = pd.read_parquet(out / GENERATIONS)
-    predictive = pd.read_parquet(out / PREDICTIVE) if (out / PREDICTIVE).exists() else None
-    bounds = record.get("bounds") or {
-        n: (generations[n].min(), generations[n].max()) for n in spec.parameters
-    }
+    record, spec, status, posterior, generations, predictive, bounds = _read_folder(out)
     figures = out / "figures"
     figures.mkdir(exist_ok=True)
     summary = posterior_summary(spec, posterior, bounds)
@@ -216,17 +203,31 @@ def _predictive_figure(spec: CalibrationSpec, predictive: pd.DataFrame):
     return fig
 
 
-def write_calibration_markdown(out: str | Path, path: str | Path) -> Path:
-    """The calibration's findings as Markdown for the docs, with its figures and a copy of
-    ``posterior.parquet`` beside it (so ``--posterior`` can name the docs' folder)."""
-    out, path = Path(out), Path(path)
+def _read_folder(out: Path) -> tuple:
+    """A finished calibration folder's record, spec, status, posterior, generations,
+    predictive draws (or None) and prior bounds."""
+    missing = [n for n in (RECORD, POSTERIOR, GENERATIONS) if not (out / n).exists()]
+    if missing:
+        raise FolderError(
+            [Problem("--out", str(out), f"has no {', '.join(missing)}: run coprod calibrate")]
+        )
     record = json.loads((out / RECORD).read_text())
     spec = CalibrationSpec.model_validate(record["spec"])
     status = json.loads((out / STATUS).read_text()) if (out / STATUS).exists() else {}
     posterior = pd.read_parquet(out / POSTERIOR)
     generations = pd.read_parquet(out / GENERATIONS)
     predictive = pd.read_parquet(out / PREDICTIVE) if (out / PREDICTIVE).exists() else None
-    bounds = record["bounds"]
+    bounds = record.get("bounds") or {
+        n: (generations[n].min(), generations[n].max()) for n in spec.parameters
+    }
+    return record, spec, status, posterior, generations, predictive, bounds
+
+
+def write_calibration_markdown(out: str | Path, path: str | Path) -> Path:
+    """The calibration's findings as Markdown for the docs, with its figures and a copy of
+    ``posterior.parquet`` beside it (so ``--posterior`` can name the docs' folder)."""
+    out, path = Path(out), Path(path)
+    record, spec, status, posterior, generations, predictive, bounds = _read_folder(out)
     path.parent.mkdir(parents=True, exist_ok=True)
     replace_file(path.parent / POSTERIOR, (out / POSTERIOR).read_bytes())
     for name, fig in (
