@@ -62,6 +62,12 @@ class CalibrationError(InputError):
     kind = "calibration"
 
 
+class PlanError(InputError):
+    """A plan that cannot be run (its designs, costs, targets, context or decision rule)."""
+
+    kind = "plan"
+
+
 class DesignError(InputError):
     """An experiment design that cannot be built (reported as part of its spec)."""
 

@@ -199,7 +199,7 @@ class CoproductionModel(mesa.Model):
         self._due_and_attended = np.tile(
             np.column_stack([state >= 2, state >= 3]), (len(self.group_names), 1)
         ).astype(float)
-        self.learning_session_weeks = _learning_session_weeks(s.support_weeks, s.learning_sessions)
+        self.learning_session_weeks = learning_session_weeks(s.support_weeks, s.learning_sessions)
         # The calendar before the first week.
         n_sites = len(self.sites)
         self.site_phase = np.full(n_sites, crisis.Phase.BEFORE)
@@ -327,10 +327,7 @@ class CoproductionModel(mesa.Model):
         in_crisis = self._in_crisis
         supported = week <= s.support_weeks
         self.site_support = supported & ~in_crisis
-        meeting_due = (week - 1) % s.meeting_interval == 0 and (
-            supported or s.meetings_after_support
-        )
-        self.site_meeting = meeting_due & ~in_crisis
+        self.site_meeting = meeting_due(week, s) & ~in_crisis
         return in_crisis, supported and week in self.learning_session_weeks
 
     def introduce_change(
@@ -647,9 +644,17 @@ class CoproductionModel(mesa.Model):
         )
 
 
-def _learning_session_weeks(support_weeks: int, sessions: int) -> set[int]:
+def learning_session_weeks(support_weeks: int, sessions: int) -> set[int]:
     """Weeks of the learning sessions: the first in week 1, the rest evenly spaced."""
     return {1 + (k * support_weeks) // sessions for k in range(sessions)} if sessions else set()
+
+
+def meeting_due(week: int, s: Scenario) -> bool:
+    """Whether the teams meet in ``week`` (a site in crisis does not): every
+    ``meeting_interval`` weeks from week 1, during external support and, if
+    ``meetings_after_support``, after it."""
+    supported = week <= s.support_weeks
+    return (week - 1) % s.meeting_interval == 0 and (supported or s.meetings_after_support)
 
 
 def _model_signature() -> inspect.Signature:

@@ -227,6 +227,18 @@ RATIO_MEASURES = {
     "suppression_enrolled": ("suppressed", "patients"),
     "re_engagement": ("returned", "out_of_care_before"),
 }
+#: The people behind a share of the collaborative row: the share's numerator, counted
+#: (``retention`` -> ``in_care``; ``key_suppression`` -> ``key_suppressed``), so an effect on
+#: a share can be read in people too.
+COUNT_OF_SHARE = {
+    share: numerator
+    for share, (numerator, _) in RATIO_MEASURES.items()
+    if numerator in COUNT_MEASURES
+} | {
+    f"key_{share}": f"key_{RATIO_MEASURES[share][0]}"
+    for share in KEY_MEASURES
+    if share in RATIO_MEASURES and RATIO_MEASURES[share][0] in KEY_MEASURES
+}
 _COUNT_COLUMNS = np.array([_SG[column] for column in COUNT_MEASURES.values()])
 _NUMERATORS = np.array([_SG[numerator] for numerator, _ in RATIO_MEASURES.values()])
 _DENOMINATORS = np.array([_SG[denominator] for _, denominator in RATIO_MEASURES.values()])

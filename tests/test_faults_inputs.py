@@ -352,7 +352,7 @@ def test_the_stand_in_gives_the_full_models_columns(name: str) -> None:
     scenario = load_scenario(name)
     frame = CoproductionModel.from_scenario(scenario, rng=0).outputs.collaborative()
     full = tuple(c for c in frame.columns if c not in ("step", "week"))
-    assert spec_module._model_columns(scenario) == full
+    assert spec_module.model_columns(scenario) == full
 
 
 # --- 4. tracebacks that became clear errors -------------------------------------------------

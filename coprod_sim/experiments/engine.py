@@ -257,12 +257,14 @@ def manifest(experiment: Experiment) -> pa.Table:
 
 
 def design_table(experiment: Experiment) -> pa.Table | None:
-    """The raw SALib sample, one row per design point."""
+    """The raw SALib sample, one row per design point (each base scenario's points are
+    the whole sample, in order)."""
     if experiment.sample is None:
         return None
     columns = {"scenario_id": [p.scenario_id for p in experiment.points]}
+    sample = np.tile(experiment.sample, (len(experiment.bases), 1))
     for j, name in enumerate(experiment.factor_names):
-        columns[name] = experiment.sample[:, j].tolist()
+        columns[name] = sample[:, j].tolist()
     return pa.table(columns)
 
 

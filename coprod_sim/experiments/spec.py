@@ -338,7 +338,7 @@ def resolve(spec: ExperimentSpec, source: str, base_dir: Path | None = None) -> 
             source,
         )
     problems += _point_problems(spec, bases, points, sample)
-    columns = _model_columns(next(iter(bases.values())))
+    columns = model_columns(next(iter(bases.values())))
     problems += _outcome_problems(spec, columns)
     draws, posterior = _posterior(spec, bases, base_dir, problems)
     if problems:
@@ -573,7 +573,7 @@ def _show_values(values: dict[str, Any]) -> str:
     return ", ".join(f"{k}={v}" for k, v in values.items()) or "base"
 
 
-def _model_columns(scenario: Scenario) -> tuple[str, ...]:
+def model_columns(scenario: Scenario) -> tuple[str, ...]:
     """The model's numeric collaborative outputs, read from a small stand-in of ``scenario``.
 
     The columns depend on the groups and the aspects of care, never on the sites, so one

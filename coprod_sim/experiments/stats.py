@@ -98,3 +98,49 @@ def paired_difference(a: ArrayLike, b: ArrayLike, level: float = 0.95) -> Interv
             f"{second.shape}"
         )
     return mean_interval(second - first, level)
+
+
+#: The verdicts of a decision (see :func:`decision_verdict`), in plain words.
+BETTER, WORSE, NO_IMPORTANT, UNCLEAR = (
+    "better by at least",
+    "worse by at least",
+    "no important difference",
+    "unclear",
+)
+
+
+def decision_verdict(low: float, high: float, minimum: float, better: int = 1) -> str:
+    """What a difference's interval says to someone deciding, given the smallest difference
+    that matters (``minimum``, in the outcome's units; ``better`` = +1 when more is better,
+    -1 when less is).
+
+    Better (or worse) by at least ``minimum`` when the whole interval lies beyond it; no
+    important difference when it lies within ±``minimum``; unclear otherwise, or when there is
+    no interval. This is the two-sided form of the validation study's margin verdicts
+    (``validation.checks.margin_verdict``): a planner has no claimed direction.
+    """
+    low, high = float(low), float(high)
+    if math.isnan(low) or math.isnan(high):
+        return UNCLEAR
+    if better < 0:
+        low, high = -high, -low
+    if low >= minimum and low > 0:
+        return BETTER
+    if high <= -minimum and high < 0:
+        return WORSE
+    if minimum > 0 and -minimum < low and high < minimum:
+        return NO_IMPORTANT
+    return UNCLEAR
+
+
+def wilson_interval(successes: int, n: int, level: float = 0.95) -> tuple[float, float]:
+    """Wilson's score interval for a proportion (Wilson 1927): good near 0 and 1, where the
+    normal approximation leaves [0, 1]."""
+    if n == 0:
+        return math.nan, math.nan
+    z = stats.norm.ppf(0.5 + level / 2)
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    # At p = 0 or 1 the bound is p itself, up to rounding: keep p inside its interval.
+    return max(0.0, min(p, centre - half)), min(1.0, max(p, centre + half))
