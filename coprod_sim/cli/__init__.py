@@ -9,6 +9,8 @@
                         (:mod:`~coprod_sim.cli.sweep`, ``sensitivity``, ``compare``, ``report``).
 ``coprod calibrate``    fits parameters to observed targets by ABC-SMC
                         (:mod:`~coprod_sim.cli.calibrate`).
+``coprod plan``         weighs designs across futures of an uncertain context
+                        (:mod:`~coprod_sim.cli.plan`).
 ``coprod validate``     regenerates the validation study and its report
                         (:mod:`~coprod_sim.cli.validate`).
 
@@ -34,6 +36,7 @@ from coprod_sim.cli import (
     calibrate,
     compare,
     parameters,
+    plan,
     report,
     run,
     scenarios,
@@ -61,6 +64,7 @@ app.command()(sensitivity.sensitivity)
 app.command()(compare.compare)
 app.command()(report.report)
 app.command()(calibrate.calibrate)
+app.command()(plan.plan)
 app.command()(validate.validate)
 
 
