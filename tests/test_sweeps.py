@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import psutil
 import pytest
@@ -398,6 +399,45 @@ def test_compare_prints_each_difference_with_its_interval_and_verdict(tmp_path: 
     )
     assert diffs.loc[0, "n"] == 4
     assert (tmp_path / "cmp" / "report.html").exists()
+
+
+def test_compare_weighs_three_designs_against_the_first_with_mids_and_people(
+    tmp_path: Path,
+) -> None:
+    """Three designs: two tables against the first, each with the people behind a share and
+    the difference over the run; a huge MID turns every clear or unclear trust difference
+    into "no important difference", and a bad --mid is refused by name."""
+    write_spec(tmp_path)  # small.toml
+    (tmp_path / "seatless.toml").write_text(
+        'extends = "small.toml"\nname = "seatless"\nrepresentative_seats = 0\n'
+    )
+    (tmp_path / "rung3.toml").write_text(
+        'extends = "small.toml"\nname = "rung3"\npower_sharing = 3\n'
+    )
+    args = ["compare", *(str(tmp_path / f) for f in ("small.toml", "seatless.toml", "rung3.toml")),
+            "--replications", "5", "--steps", "26", "--executor", "sequential"]  # fmt: skip
+    out = tmp_path / "cmp"
+    result = runner.invoke(app, [*args, "--mid", "patient_trust=1", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "seatless minus small" in result.output and "rung3 minus small" in result.output
+    assert "28 comparisons (2 design(s) x 14 outcomes)" in result.output
+    assert "Bonferroni" in result.output and "people" in result.output
+    table, family, each = analysis.decisions(
+        analysis.load_runs(out), analysis.load_series(out), ["patient_trust", "voice_share",
+        "key_retention"], "small", minimum={"patient_trust": 1.0},
+    )  # fmt: skip
+    assert family == 6 and each == pytest.approx(1 - 0.05 / 6)
+    rows = table.set_index(["scenario", "outcome"])
+    assert (rows.xs("patient_trust", level="outcome")["verdict"] == "no important difference").all()
+    # No seats: no representative is heard; the default MID for voice is 0.05.
+    assert rows.loc[("seatless", "voice_share"), "verdict"] == "worse by at least"
+    assert rows.loc[("seatless", "voice_share"), "minimum_important"] == 0.05
+    retention = rows.loc[("rung3", "key_retention")]
+    assert retention["low"] < retention["difference"] < retention["high"]
+    assert not np.isnan(retention["people"]) and not np.isnan(retention["over_time"])
+    refused = runner.invoke(app, [*args, "--mid", "patient_trust=-1", "--mid", "trustt=1"])
+    assert refused.exit_code == 2
+    assert "--mid = 'patient_trust=-1'" in refused.output and "trustt=1" in refused.output
 
 
 def test_compare_takes_long_file_names_and_refuses_a_seed_out_of_range(tmp_path: Path) -> None:

@@ -4,6 +4,9 @@
   interval, per design point.
 * :func:`paired_differences`: each scenario against a baseline, paired on the
   replication (common random numbers), with the paired t interval.
+* :func:`decisions`: the same differences framed for a decision: Bonferroni-adjusted
+  intervals, verdicts against each outcome's minimum important difference, the people
+  behind each share, and the difference in each outcome's mean level over the run.
 * :func:`sensitivity`: Sobol first-order and total indices (Saltelli et al.
   2010, through SALib), and second-order ones for each pair of factors when the
   design asks for them, or Morris's μ* and σ (Campolongo et al. 2007), each
@@ -124,6 +127,102 @@ def paired_differences(
                 }
             )
     return pd.DataFrame(rows)
+
+
+def decisions(
+    runs: pd.DataFrame,
+    series: pd.DataFrame,
+    outcomes: list[str],
+    baseline: str,
+    *,
+    by: str = "scenario",
+    minimum: dict[str, float] | None = None,
+    level: float = 0.95,
+) -> tuple[pd.DataFrame, int, float]:
+    """Each level of ``by`` minus ``baseline`` for every outcome, framed for a decision.
+
+    The intervals are paired t intervals on the replications (common random numbers),
+    Bonferroni-adjusted over the family of every (level, outcome) compared, so that all of
+    them hold together at ``level``. Each row has the verdict of the final week's difference
+    and of the difference in mean level over the kept weeks (the area under the curve over
+    the weeks it spans, by the trapezoid rule), against the outcome's minimum important
+    difference (``minimum``, else the defaults of :mod:`coprod_sim.experiments.decision`),
+    and for a share the difference in the people behind it (``COUNT_OF_SHARE``).
+
+    Returns the table, the family's size and the adjusted level of each interval.
+    """
+    from coprod_sim.experiments.decision import better, minimum_important
+    from coprod_sim.experiments.stats import decision_verdict
+    from coprod_sim.outputs import COUNT_OF_SHARE
+
+    levels = [v for v in dict.fromkeys(runs[by]) if v != baseline]
+    family = max(len(levels) * len(outcomes), 1)
+    each = 1 - (1 - level) / family
+    wide = runs.set_index(["replication", by])
+    over_time = _mean_over_time(series, outcomes, by) if not series.empty else None
+    rows = []
+    for value in levels:
+        for outcome in outcomes:
+            a, b = _paired(wide, outcome, baseline, value)
+            interval = paired_difference(a, b, each)
+            margin = minimum_important(outcome, minimum)
+            row = {
+                by: value,
+                "baseline": baseline,
+                "outcome": outcome,
+                "baseline_mean": float(np.mean(a)),
+                "mean_value": float(np.mean(b)),
+                "difference": float(interval.mean),
+                "low": float(interval.low),
+                "high": float(interval.high),
+                "n": interval.n,
+                "minimum_important": margin,
+                "verdict": decision_verdict(interval.low, interval.high, margin, better(outcome)),
+            }
+            count = COUNT_OF_SHARE.get(outcome)
+            if count is not None and count in wide:
+                people = paired_difference(*_paired(wide, count, baseline, value), each)
+                row |= {"people": float(people.mean), "people_low": float(people.low),
+                        "people_high": float(people.high)}  # fmt: skip
+            if over_time is not None and outcome in over_time:
+                a_t, b_t = _paired(over_time, outcome, baseline, value)
+                level_diff = paired_difference(a_t, b_t, each)
+                row |= {
+                    "over_time": float(level_diff.mean),
+                    "over_time_low": float(level_diff.low),
+                    "over_time_high": float(level_diff.high),
+                    "over_time_verdict": decision_verdict(
+                        level_diff.low, level_diff.high, margin, better(outcome)
+                    ),
+                }
+            rows.append(row)
+    return pd.DataFrame(rows), family, each
+
+
+def _paired(wide: pd.DataFrame, outcome: str, a: str, b: str) -> tuple[np.ndarray, np.ndarray]:
+    """The replications both ``a`` and ``b`` have, as two aligned arrays."""
+    pair = wide[outcome].unstack()[[a, b]].dropna()
+    return pair[a].to_numpy(float), pair[b].to_numpy(float)
+
+
+def _mean_over_time(series: pd.DataFrame, outcomes: list[str], by: str) -> pd.DataFrame:
+    """Each run's mean level of each outcome over its kept weeks (trapezoid rule), indexed
+    by (replication, ``by``)."""
+    present = [o for o in outcomes if o in series]
+
+    def level(run: pd.DataFrame) -> pd.Series:
+        run = run.sort_values("step")
+        weeks = run["step"].to_numpy(float)
+        span = weeks[-1] - weeks[0]
+        return pd.Series(
+            {
+                o: np.trapezoid(run[o].to_numpy(float), weeks) / span if span else run[o].mean()
+                for o in present
+            }
+        )
+
+    keys = ["replication", by]
+    return series.groupby(keys, sort=False)[["step", *present]].apply(level)
 
 
 VERDICTS = {

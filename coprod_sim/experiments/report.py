@@ -35,7 +35,9 @@ from markupsafe import Markup
 
 from coprod_sim.errors import FolderError, Problem
 from coprod_sim.experiments import analysis
+from coprod_sim.experiments.decision import better, minimum_important
 from coprod_sim.experiments.posterior import describe
+from coprod_sim.experiments.stats import decision_verdict
 from coprod_sim.experiments.store import os_reason
 
 MAX_LINES = 12  # more design points than this are tabled, not drawn line by line
@@ -224,7 +226,14 @@ def _difference_section(
     diffs = analysis.paired_differences(runs, outcomes, points[0])
     diffs["versus"] = diffs["scenario_id"].map(names)
     diffs["verdict"] = [analysis.verdict(r.low, r.high) for r in diffs.itertuples()]
-    table = diffs[["versus", "outcome", "difference", "low", "high", "n", "verdict"]]
+    # The decision's reading beside the statistical one: against each outcome's minimum
+    # important difference (coprod_sim.experiments.decision; assumptions).
+    diffs["MID"] = [minimum_important(o) for o in diffs["outcome"]]
+    diffs["decision"] = [
+        decision_verdict(r.low, r.high, r.MID, better(r.outcome)) for r in diffs.itertuples()
+    ]
+    table = diffs[["versus", "outcome", "difference", "low", "high", "n", "verdict", "MID",
+                   "decision"]]  # fmt: skip
     fig = _panels(
         outcomes, lambda ax, outcome: _forest(ax, table[table["outcome"] == outcome]), height=
         0.28 * (len(points) - 1) + 1.2, width=4.6,
@@ -233,6 +242,7 @@ def _difference_section(
     fig.tight_layout(rect=(0, 0, 1, 0.97))
     return {
         "baseline": names[points[0]],
+        "comparisons": len(table),
         "table": html_table(table),
         "figure": embed_figure(fig, figures, "differences"),
     }

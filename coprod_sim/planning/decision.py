@@ -21,7 +21,7 @@ random numbers). :math:`\\bar y_{df}` is the mean of an outcome over a cell's re
 * **Differences** from the reference design are paired on future and replication; their
   intervals are Bonferroni-adjusted over every (design, outcome) compared, and the verdict
   (:func:`coprod_sim.experiments.stats.decision_verdict`) uses each outcome's minimum
-  important difference.
+  important difference: the plan's, else the default (:mod:`coprod_sim.experiments.decision`).
 * **Over time**: each outcome's mean level over the kept weeks (the area under its curve,
   divided by the weeks), and the first kept week from which the design's mean meets each
   target through the target's week (time to target).
@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as scipy_stats
 
+from coprod_sim.experiments.decision import minimum_important
 from coprod_sim.experiments.stats import decision_verdict, wilson_interval
 from coprod_sim.outputs import COUNT_OF_SHARE
 from coprod_sim.planning.costs import ITEMS, cost_items
@@ -212,7 +213,7 @@ def _differences(plan: Plan, runs: pd.DataFrame, outcomes: list[str]) -> tuple[p
     compared = [o for o in outcomes if o not in counts or o == objective]
     family = max(len(others) * len(compared), 1)
     level = 1 - (1 - LEVEL) / family
-    minimum = plan.spec.decision.minimum_important
+    given = plan.spec.decision.minimum_important
     rows = []
     index = ["future", "replication"]
     base = runs[runs["scenario"] == reference].set_index(index)
@@ -228,9 +229,9 @@ def _differences(plan: Plan, runs: pd.DataFrame, outcomes: list[str]) -> tuple[p
                 "difference": mean,
                 "low": low,
                 "high": high,
-                "minimum_important": minimum.get(outcome, 0.0),
+                "minimum_important": minimum_important(outcome, given),
                 "verdict": decision_verdict(
-                    low, high, minimum.get(outcome, 0.0), plan.better(outcome)
+                    low, high, minimum_important(outcome, given), plan.better(outcome)
                 ),
             }
             count = COUNT_OF_SHARE.get(outcome)

@@ -219,10 +219,17 @@ def _caveats(plan: Plan, results: PlanResults) -> list[str]:
         "The model's parameters are illustrative assumptions or calibrated to few targets "
         "(see the parameter table); read the differences between designs, not the levels.",
     ]
-    if not any(spec.decision.minimum_important.values()):
+    unset = [
+        o
+        for o in results.differences["outcome"].unique()
+        if o not in spec.decision.minimum_important
+    ]
+    if unset:
         notes.append(
-            "No minimum important difference was set, so any clear difference is called "
-            "better or worse: set [decision] minimum_important for each outcome that matters."
+            "The plan set no minimum important difference for "
+            f"{', '.join(unset)}: these use the project's default margins (two percentage "
+            "points of a share, two points of trust on a 0-100 scale, fifty people, ...), "
+            "which are assumptions; set [decision] minimum_important for what matters to you."
         )
     return notes
 

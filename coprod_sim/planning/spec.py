@@ -64,6 +64,7 @@ from coprod_sim.errors import (
     ScenarioError,
     from_validation_error,
 )
+from coprod_sim.experiments.decision import LOWER_IS_BETTER, better
 from coprod_sim.experiments.spec import (
     Experiment,
     model_columns,
@@ -79,6 +80,8 @@ from coprod_sim.scenario.schema import PatientGroup
 from coprod_sim.scenario.schema import Scenario as ScenarioSchema
 
 #: The design levers a grid may cross (the issue's list; the stipend is a cost, below).
+__all__ = ["LOWER_IS_BETTER", "Plan", "PlanSpec", "load_plan", "parse_plan", "resolve_plan"]
+
 LEVERS = (
     "representative_seats",
     "inclusion",
@@ -104,10 +107,6 @@ REPORTED = (
     "patient_trust",
     "equity_gap",
 )
-#: Outcomes for which less is better; for every other outcome more is.
-LOWER_IS_BETTER = frozenset({"equity_gap", "reps_dropped", "sites_in_crisis"}) | {
-    f"stigma_{g}" for g in ("general", "msm", "sex_workers", "transgender", "unhoused")
-}
 #: Weeks between the kept points of each outcome's series (its area under the curve).
 SERIES_EVERY = 13
 MAX_DESIGNS = 64
@@ -186,6 +185,7 @@ class Decision(_Strict):
     rule: Literal["satisficing", "regret"] = "satisficing"
     objective: str = Field("key_suppressed", min_length=1)
     reference: str | None = Field(None, min_length=1)
+    # Outcomes left out take the defaults of coprod_sim.experiments.decision (assumptions).
     minimum_important: dict[str, float] = {}
     bootstrap: int = Field(1000, ge=100, le=100_000)
 
@@ -240,7 +240,7 @@ class Plan:
 
     def better(self, outcome: str) -> int:
         """+1 when more of ``outcome`` is better, -1 when less is."""
-        return -1 if outcome in LOWER_IS_BETTER else 1
+        return better(outcome)
 
     def fingerprint(self) -> str:
         """A hash of everything that decides the plan's numbers (its experiment, costs,
