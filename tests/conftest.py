@@ -92,6 +92,7 @@ SLOW = {
     "tests/test_planning.py::test_prim_recovers_a_planted_box",
     "tests/test_planning.py::test_a_plan_killed_with_sigkill_resumes_to_the_uninterrupted_results",
     "tests/test_planning.py::test_the_folder_s_own_spec_resumes_it_from_anywhere",
+    "tests/test_planning.py::test_a_posterior_adds_parameter_draws_to_every_future",
     "tests/test_reductions.py::test_model_uptake_follows_discrete_bass_at_sultan_s_mean_coefficients",
     "tests/test_reductions.py::test_model_uptake_follows_the_bass_closed_form_for_small_weekly_hazards",
     "tests/test_sweeps.py::test_a_lost_local_worker_stops_the_sweep_cleanly_and_a_re_run_finishes_it",

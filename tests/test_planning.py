@@ -25,6 +25,7 @@ from coprod_sim.planning.discovery import failure_box
 from coprod_sim.planning.run import run_plan
 from coprod_sim.planning.spec import Costs
 from tests.conftest import small_scenario
+from tests.test_sweeps import dask_cluster  # noqa: F401 (a fixture)
 
 ROOT = Path(__file__).parents[1]
 COPROD = ROOT / ".venv" / "bin" / "coprod"
@@ -327,3 +328,36 @@ def test_the_folder_s_own_spec_resumes_it_from_anywhere(
     assert again.exit_code == 0, again.output
     assert "0 now, 6 before" in again.output
     assert (out / "designs.csv").read_text() == first
+
+
+def test_a_plan_on_a_dask_cluster_gives_the_sequential_results(
+    tmp_path: Path,
+    dask_cluster: tuple[str, list],  # noqa: F811
+) -> None:
+    address, _ = dask_cluster
+    spec = write(tmp_path, futures=2, replications=2, steps=4)
+    run_plan(load_plan(spec), tmp_path / "here", executor="sequential")
+    result = CliRunner().invoke(app, ["plan", str(spec), "--out", str(tmp_path / "dask"),
+                                      "--executor", "dask", "--address", address])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    for name in ("designs.csv", "differences.csv"):
+        assert (tmp_path / "dask" / name).read_text() == (tmp_path / "here" / name).read_text()
+
+
+def test_a_posterior_adds_parameter_draws_to_every_future(tmp_path: Path) -> None:
+    """With the shipped calibration's posterior, replication r of every design in every
+    future runs on posterior draw r; the report says the parameters are drawn."""
+    spec = write(tmp_path, futures=2, replications=2, steps=2)
+    text = spec.read_text().replace(
+        "futures = 2", f'futures = 2\nposterior = "{ROOT / "docs" / "calibration"}"'
+    )
+    spec.write_text(text)
+    plan = load_plan(spec)
+    draws = plan.experiment.draws
+    assert len(draws) == 2 and draws[0] != draws[1]
+    assert set(draws[0]) == set(plan.experiment.posterior["parameters"])
+    out = tmp_path / "out"
+    run_plan(plan, out, executor="sequential")
+    runs = pd.read_parquet(out / "futures.parquet")
+    assert len(runs) == 3 * 2  # designs x futures
+    assert "posterior" in (out / "report.html").read_text()
