@@ -361,3 +361,12 @@ def test_a_posterior_adds_parameter_draws_to_every_future(tmp_path: Path) -> Non
     runs = pd.read_parquet(out / "futures.parquet")
     assert len(runs) == 3 * 2  # designs x futures
     assert "posterior" in (out / "report.html").read_text()
+    # The docs page reads every number from the folder's own tables.
+    from coprod_sim.planning.report import write_plan_markdown
+
+    page = write_plan_markdown(out, tmp_path / "docs" / "plan.md").read_text()
+    designs = pd.read_csv(out / "designs.csv")
+    chosen = designs.sort_values("chosen_share", ascending=False, kind="stable").iloc[0]
+    assert f"the robust choice is **{chosen['design']}**" in page
+    assert f"{chosen['chosen_share']:.0%} of 1000 resamples" in page
+    assert (tmp_path / "docs" / "cost_targets.png").exists()

@@ -33,7 +33,7 @@ from coprod_sim.calibration.run import (
 )
 from coprod_sim.calibration.spec import CalibrationSpec
 from coprod_sim.errors import FolderError, Problem
-from coprod_sim.experiments.report import embed_figure, html_table, replace_file
+from coprod_sim.experiments.report import embed_figure, html_table, markdown_table, replace_file
 
 REPORT = "report.html"
 _TEMPLATES = jinja2.Environment(
@@ -253,7 +253,7 @@ def write_calibration_markdown(out: str | Path, path: str | Path) -> Path:
         "",
         "## Targets",
         "",
-        _markdown(_target_table(spec)),
+        markdown_table(_target_table(spec)),
         "",
         "## Posterior",
         "",
@@ -264,7 +264,7 @@ def write_calibration_markdown(out: str | Path, path: str | Path) -> Path:
         f"[posterior.parquet]({POSTERIOR}) beside this page: "
         f"`coprod compare A B --posterior {path.parent.as_posix()}` draws from it.",
         "",
-        _markdown(summary),
+        markdown_table(summary),
         "",
         "![marginals](marginals.png)",
         "",
@@ -272,7 +272,7 @@ def write_calibration_markdown(out: str | Path, path: str | Path) -> Path:
         "",
         "## Generations",
         "",
-        _markdown(_generation_table(generations)),
+        markdown_table(_generation_table(generations)),
         "",
     ]
     if predictive is not None:
@@ -286,23 +286,10 @@ def write_calibration_markdown(out: str | Path, path: str | Path) -> Path:
             "(the simulation plus the target's sd). "
             + (f"**Not fitted: {', '.join(misfits)}.**" if misfits else "Every target fits."),
             "",
-            _markdown(check),
+            markdown_table(check),
             "",
             "![predictive check](predictive.png)",
             "",
         ]
     replace_file(path, "\n".join(lines).encode("utf-8"))
     return path
-
-
-def _markdown(frame: pd.DataFrame) -> str:
-    def cell(value: object) -> str:
-        if isinstance(value, float):
-            return f"{value:.4g}"
-        return str(value).replace("|", "\\|").replace("\n", " ")
-
-    rows = ["| " + " | ".join(map(str, frame.columns)) + " |", "|" + "---|" * len(frame.columns)]
-    rows += [
-        "| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(index=False)
-    ]
-    return "\n".join(rows)

@@ -387,6 +387,22 @@ def html_table(frame: pd.DataFrame) -> Markup:
     )
 
 
+def markdown_table(frame: pd.DataFrame) -> str:
+    """A frame as a Markdown table for the docs: numbers to four significant figures,
+    missing values blank, pipes escaped."""
+
+    def cell(value: object) -> str:
+        if isinstance(value, float):
+            return "" if value != value else f"{value:.4g}"
+        return str(value).replace("|", "\\|").replace("\n", " ")
+
+    rows = ["| " + " | ".join(map(str, frame.columns)) + " |", "|" + "---|" * len(frame.columns)]
+    rows += [
+        "| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(index=False)
+    ]
+    return "\n".join(rows)
+
+
 def embed_figure(fig, figures: Path, name: str) -> str:
     """Save ``fig`` as PNG and SVG in ``figures/`` and return the PNG as base64, for the
     page's inline <img>."""

@@ -21,7 +21,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from coprod_sim.experiments.posterior import describe
-from coprod_sim.experiments.report import embed_figure, html_table, replace_file
+from coprod_sim.experiments.report import embed_figure, html_table, markdown_table, replace_file
 from coprod_sim.experiments.seeds import replication_seed
 from coprod_sim.outputs import COUNT_OF_SHARE
 from coprod_sim.planning.costs import ITEMS
@@ -72,7 +72,7 @@ def write_report(
         "time_to_target": html_table(_time_table(results.time_to_target)),
         "outcomes": html_table(_outcome_table(results.outcomes)),
         "failures": [
-            {"design": design, "text": box.describe() if box else _no_box(results, design)}
+            {"design": design, "text": box.describe() if box else no_box(results, design)}
             for design, box in boxes
         ],
         "figure_cost": embed_figure(_cost_figure(designs, currency), figures, "cost_targets"),
@@ -191,7 +191,8 @@ def _outcome_table(frame: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
-def _no_box(results: PlanResults, design: str) -> str:
+def no_box(results: PlanResults, design: str) -> str:
+    """Why a design has no failure box, in words."""
     met = results.cells[results.cells["scenario"] == design]["targets_met"]
     if met.all():
         return "meets the targets in every future: there is no failure to locate"
@@ -336,3 +337,89 @@ def _box_side(box: FailureBox, plan: Plan, name: str) -> tuple[float, float]:
     low, high = box.limits.get(name, (None, None))
     full_low, full_high = plan.ranges[name]
     return (full_low if low is None else low, full_high if high is None else high)
+
+
+def write_plan_markdown(out: str | Path, path: str | Path) -> Path:
+    """A complete plan folder's findings as Markdown for the docs, with its figures copied
+    beside the page; every number is read from the folder's own tables."""
+    import json
+    import shutil
+
+    out, path = Path(out), Path(path)
+    record = json.loads((out / "plan.json").read_text(encoding="utf-8"))
+    spec = record["spec"]
+    designs = pd.read_csv(out / "designs.csv")
+    differences = pd.read_csv(out / "differences.csv")
+    failures = pd.read_csv(out / "failures.csv")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figures = sorted((out / "figures").glob("*.png"))
+    for figure in figures:
+        shutil.copyfile(figure, path.parent / figure.name)
+    chosen = designs.sort_values("chosen_share", ascending=False, kind="stable").iloc[0]
+    currency = spec["costs"]["currency"]
+    reference = spec["decision"].get("reference") or designs["design"].iloc[0]
+    ranking = designs.sort_values("chosen_share", ascending=False, kind="stable")[
+        ["design", "cost", "targets_met_share", "targets_met_low", "targets_met_high",
+         "max_regret", "mean_regret", "chosen_share", "extra_people", "cost_per_extra_person"]
+    ]  # fmt: skip
+    verdicts = differences[
+        ["design", "outcome", "difference", "low", "high", "minimum_important", "verdict"]
+        + [c for c in ("people", "people_low", "people_high") if c in differences]
+    ]
+    targets = [
+        f"- `{t['outcome']}` "
+        + (f"{t['change']:+g} from week 0" if t.get("change") is not None else
+           f"at least {t['at_least']:g}" if t.get("at_least") is not None else
+           f"at most {t['at_most']:g}")
+        + f" by week {t['week']}"
+        for t in spec["targets"].values()
+    ]  # fmt: skip
+    lines = [
+        f"# Plan: {spec['name']}",
+        "",
+        f"Generated from `{out}` by `coprod_sim.planning.report` (coprod_sim "
+        f"{record.get('coprod_sim')}; command `{record.get('command') or '(library)'}`). "
+        f"{spec.get('description', '')}",
+        "",
+        f"{len(designs)} designs x {spec['context']['futures']} futures x "
+        f"{spec['replications']} replications = {record['runs']:,} runs of {spec['steps']} "
+        f"weeks, root seed {spec['seed']}. The futures are a Latin hypercube over: "
+        + ", ".join(f"`{k}` {lo:g}-{hi:g}" for k, (lo, hi) in record["context"].items())
+        + ".",
+        "",
+        "## Targets",
+        "",
+        *targets,
+        "",
+        "## The robust choice",
+        "",
+        f"Under the rule **{spec['decision']['rule']}** the robust choice is "
+        f"**{chosen['design']}**: the choice in {chosen['chosen_share']:.0%} of "
+        f"{spec['decision']['bootstrap']} resamples of the futures. Costs in {currency} "
+        "(illustrative unit costs); regret and extra people on "
+        f"`{spec['decision']['objective']}`, against `{reference}`.",
+        "",
+        markdown_table(ranking),
+        "",
+        "![cost and the chance of meeting the targets](cost_targets.png)",
+        "",
+        "![regret](regret.png)",
+        "",
+        "## Where the leading designs fail (PRIM)",
+        "",
+        *[f"- **{r.design}** {r.where_it_fails}." for r in failures.itertuples()],
+        "",
+        *[f"![{f.stem}]({f.name})" for f in figures if f.stem.startswith("prim_")],
+        "",
+        "## Differences from the reference",
+        "",
+        "Paired on future and replication; Bonferroni-adjusted intervals; verdicts against "
+        "each outcome's minimum important difference.",
+        "",
+        markdown_table(verdicts),
+        "",
+        "![over time](over_time.png)",
+        "",
+    ]
+    replace_file(path, "\n".join(lines).encode("utf-8"))
+    return path

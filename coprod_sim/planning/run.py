@@ -23,6 +23,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import tomli_w
 
 from coprod_sim import __version__
@@ -169,6 +170,7 @@ def write_results(plan: Plan, out: Path) -> Path:
         cells = results.cells[results.cells["scenario"] == design].sort_values("future")
         box = failure_box(design, cells[list(plan.ranges)], ~cells["targets_met"].to_numpy())
         boxes.append((design, box))
+    _write_csv(out / "failures.csv", _failure_table(results, boxes))
     _write_csv(out / "designs.csv", results.designs)
     _write_csv(out / "differences.csv", results.differences)
     _write_csv(out / "outcomes.csv", results.outcomes)
@@ -176,6 +178,26 @@ def write_results(plan: Plan, out: Path) -> Path:
     buffer = results.cells.to_parquet(index=False)
     replace_file(out / "futures.parquet", buffer)
     return write_report(plan, out, results, boxes)
+
+
+def _failure_table(results, boxes) -> pd.DataFrame:
+    """One row per leading design: where it fails, in words, with coverage and density."""
+    from coprod_sim.planning.report import no_box
+
+    rows = []
+    for design, box in boxes:
+        rows.append(
+            {
+                "design": design,
+                "where_it_fails": box.describe() if box else no_box(results, design),
+                "coverage": box.coverage if box else None,
+                "density": box.density if box else None,
+                "failing_futures": int((~results.cells.loc[
+                    results.cells["scenario"] == design, "targets_met"
+                ]).sum()),
+            }
+        )  # fmt: skip
+    return pd.DataFrame(rows)
 
 
 def _write_csv(path: Path, frame) -> None:
