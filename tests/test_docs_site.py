@@ -108,6 +108,7 @@ def test_the_api_reference_documents_the_public_modules(site: Site) -> None:
             "coprod_sim.experiments.analysis.paired_differences",
         ],
         "api/calibration": ["coprod_sim.calibration", "coprod_sim.calibration.spec"],
+        "api/planning": ["coprod_sim.planning", "coprod_sim.planning.discovery"],
         "api/mechanisms": ["coprod_sim.mechanisms", "coprod_sim.mechanisms.trust"],
         "api/improvement": ["coprod_sim.improvement"],
         "api/validation": ["coprod_sim.validation", "coprod_sim.validation.checks"],
