@@ -370,3 +370,12 @@ def test_a_posterior_adds_parameter_draws_to_every_future(tmp_path: Path) -> Non
     assert f"the robust choice is **{chosen['design']}**" in page
     assert f"{chosen['chosen_share']:.0%} of 1000 resamples" in page
     assert (tmp_path / "docs" / "cost_targets.png").exists()
+
+
+def test_a_whole_number_field_in_the_context_is_sampled_as_whole_numbers(tmp_path: Path) -> None:
+    spec = write(tmp_path, futures=6)
+    spec.write_text(spec.read_text().replace("initial_trust = {}", "meeting_interval = {}"))
+    plan = load_plan(spec)
+    intervals = {p.values["meeting_interval"] for p in plan.experiment.points}
+    assert all(type(v) is int for v in intervals) and intervals <= set(range(2, 9))
+    assert plan.ranges["meeting_interval"] == (2.0, 8.0)  # the parameter table's range

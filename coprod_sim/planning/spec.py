@@ -304,7 +304,10 @@ def resolve_plan(spec: PlanSpec, source: str, base_dir: Path | None = None) -> P
             name: {"scenario": scenario, "set": {**spec.set, **overrides}}
             for name, overrides in designs.items()
         },
-        "factors": {name: {"low": low, "high": high} for name, (low, high) in ranges.items()},
+        "factors": {
+            name: {"low": low, "high": high, **({"integer": True} if _whole(name) else {})}
+            for name, (low, high) in ranges.items()
+        },
         "design": {"kind": "lhs", "samples": spec.context.futures},
         "replications": spec.replications,
         "steps": spec.steps,
@@ -435,6 +438,13 @@ def _ranges(spec: PlanSpec, problems: list[Problem]) -> dict[str, tuple[float, f
             )
         )
     return ranges
+
+
+def _whole(name: str) -> bool:
+    """Whether a context field takes whole numbers (sampled, then rounded)."""
+    parts = name.split(".")
+    fields = ScenarioSchema.model_fields if len(parts) == 1 else PatientGroup.model_fields
+    return fields[parts[-1]].annotation is int
 
 
 def _is_field(name: str) -> bool:
