@@ -2,8 +2,9 @@
 64 futures x 5 replications = 2,560 careqic runs of 78 weeks, on all cores of this machine.
 
 Run with ``.venv/bin/python benchmarks/bench_plan.py`` (``--quick``: 8 futures, 2
-replications, a smoke run). It runs ``experiments/plan_collaborative.toml`` through the
-command line into a fresh folder, as a planner would, and prints the wall time of the runs
+replications, a smoke run; ``--keep DIR`` keeps the plan's folder). It runs
+``experiments/plan_collaborative.toml`` through the command line into a fresh folder, as a
+planner would, and prints the wall time of the runs
 and of the analysis and report (PRIM included), measured in that one command, with the
 runs per second. A benchmark, not a test: it asserts nothing; the machine's speed drifts,
 so read one run's figures together.
@@ -28,6 +29,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="8 futures, 2 replications")
     parser.add_argument("--workers", type=int, default=os.cpu_count())
+    parser.add_argument("--keep", type=Path, help="run into this (new) folder and keep it")
     args = parser.parse_args()
     text = SPEC.read_text()
     if args.quick:
@@ -37,7 +39,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-plan-") as scratch:
         spec = Path(scratch) / "plan.toml"
         spec.write_text(text)
-        out = Path(scratch) / "plan"
+        out = args.keep or Path(scratch) / "plan"
+        if out.exists():
+            sys.exit(f"--keep {out}: the folder exists; a benchmark times a plan from nothing")
         command = [str(ROOT / ".venv" / "bin" / "coprod"), "plan", str(spec), "--out", str(out),
                    "--workers", str(args.workers)]  # fmt: skip
         started = time.perf_counter()
