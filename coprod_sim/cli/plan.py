@@ -63,7 +63,11 @@ def plan(
     )
     if summary.interrupted:
         stopping()
-        kept = f"finished runs are saved in {out}; run the same command to resume"
+        kept = (
+            f"finished runs are saved in {out}; run the same command to resume"
+            if summary.done
+            else "no run had finished; the same command starts it again"
+        )
         err_console.print(f"interrupted ({summary.stopped_by}): {kept}", soft_wrap=True)
         raise typer.Exit(EXIT_INTERRUPTED if summary.stopped_by_user else EXIT_RUNS_FAILED)
     if summary.failed:
