@@ -151,10 +151,22 @@ def _ranking(plan: Plan, designs: pd.DataFrame, currency: str) -> pd.DataFrame:
             "chosen in resampled futures": designs["chosen_share"].map("{:.0%}".format),
             f"cost ({currency})": designs["cost"],
             f"extra {people} vs {plan.reference}": designs.get("extra_people"),
-            f"{currency} per extra {people}": designs.get("cost_per_extra_person"),
+            f"{currency} per extra {people}": [
+                _per_person(design, value, plan.reference)
+                for design, value in zip(
+                    designs["design"], designs["cost_per_extra_person"], strict=True
+                )
+            ],
         }
     )
     return table
+
+
+def _per_person(design: str, value: float, reference: str) -> str:
+    """The cost per extra person, or why there is none."""
+    if design == reference:
+        return "(reference)"
+    return "no clear gain" if value != value else f"{value:,.0f}"
 
 
 def _difference_table(differences: pd.DataFrame) -> pd.DataFrame:
