@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 
 from coprod_sim import CoproductionModel, load_scenario
 from coprod_sim.cli import app
+from coprod_sim.errors import PlanError
 from coprod_sim.experiments.stats import decision_verdict, wilson_interval
 from coprod_sim.planning import load_plan
 from coprod_sim.planning.costs import cost_items, meetings
@@ -245,6 +246,7 @@ def test_satisficing_regret_and_the_choice_on_a_hand_checked_table(tmp_path: Pat
             "designs.partnership",
         ),
         (("initial_trust = {}", "mystery = { low = 0, high = 1 }"), "context.mystery"),
+        (("initial_trust = {}", "initial_trust = { low = -0.2 }"), "context.initial_trust.low"),
     ],
 )
 def test_a_bad_plan_exits_2_names_the_field_and_writes_nothing(
@@ -259,6 +261,17 @@ def test_a_bad_plan_exits_2_names_the_field_and_writes_nothing(
     assert result.exit_code == 2, result.output
     assert field in result.output
     assert not out.exists()
+
+
+def test_every_problem_is_named_at_once_a_design_s_and_the_plan_s(tmp_path: Path) -> None:
+    spec = write(tmp_path)
+    text = spec.read_text().replace('reference = "staff-led"', 'reference = "nobody"')
+    spec.write_text(text.replace("representative_seats = 0,", "representative_seats = 9,"))
+    with pytest.raises(PlanError) as caught:
+        load_plan(spec)
+    fields = [p.field for p in caught.value.problems]
+    assert "decision.reference" in fields
+    assert any(f.startswith("designs.staff-led: representative_seats") for f in fields), fields
 
 
 def test_a_folder_of_another_plan_or_of_other_files_is_refused(tmp_path: Path) -> None:
@@ -303,7 +316,8 @@ def test_a_plan_killed_with_sigkill_resumes_to_the_uninterrupted_results(tmp_pat
     assert not (killed / "report.html").exists()
     resumed = subprocess.run(command, capture_output=True, text=True)
     assert resumed.returncode == 0, resumed.stderr
-    for name in ("designs.csv", "differences.csv", "outcomes.csv", "over_time.csv"):
+    for name in ("designs.csv", "differences.csv", "outcomes.csv", "over_time.csv",
+                 "time_to_target.csv", "failures.csv", "choice.json"):  # fmt: skip
         assert (killed / name).read_text() == (whole / name).read_text(), name
     pd.testing.assert_frame_equal(
         pd.read_parquet(killed / "futures.parquet"), pd.read_parquet(whole / "futures.parquet")

@@ -11,6 +11,9 @@ A plan's folder holds::
                           regret, how often it is the robust choice)
     DIR/differences.csv   each design against the reference, with verdicts and people
     DIR/futures.parquet   one row per design and future: the context, targets met, regret
+    DIR/outcomes.csv, over_time.csv, time_to_target.csv, failures.csv   the other tables
+    DIR/choice.json       the robust choice: the rule, the design, how often each design is
+                          the choice over resampled futures
     DIR/report.html       the report to hand round (self-contained; opens offline)
 
 A folder that holds another plan, or anything that is not a plan's, is refused before
@@ -47,6 +50,8 @@ _OWN = {
     "futures.parquet",
     "over_time.csv",
     "failures.csv",
+    "time_to_target.csv",
+    "choice.json",
     "report.html",
     "figures",
 }
@@ -66,6 +71,22 @@ def plan_header(plan: Plan, command: str | None = None) -> dict[str, Any]:
         "environment": environment(("mesa", "numpy", "pandas", "SALib", "ema_workbench")),
         "command": command,
     }
+
+
+def completed_runs(out: str | Path) -> int:
+    """Runs finished in a plan's folder so far, read from the parts' footers (cheap enough to
+    poll while the plan runs; each part is renamed into place whole). For progress only: the
+    sweep engine decides what counts as done when it resumes."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    total = 0
+    for part in (Path(out) / EXPERIMENT / "runs").glob("*.parquet"):
+        try:
+            total += pq.read_metadata(part).num_rows
+        except (OSError, pa.ArrowException):
+            continue  # being written or set aside: counted once it is in place
+    return total
 
 
 def check_plan_folder(out: Path, header: dict[str, Any]) -> None:
@@ -171,6 +192,8 @@ def write_results(plan: Plan, out: Path) -> Path:
         box = failure_box(design, cells[list(plan.ranges)], ~cells["targets_met"].to_numpy())
         boxes.append((design, box))
     _write_csv(out / "failures.csv", _failure_table(results, boxes))
+    _write_csv(out / "time_to_target.csv", results.time_to_target)
+    replace_file(out / "choice.json", json.dumps(results.choice, indent=2).encode())
     _write_csv(out / "designs.csv", results.designs)
     _write_csv(out / "differences.csv", results.differences)
     _write_csv(out / "outcomes.csv", results.outcomes)

@@ -74,13 +74,21 @@ from coprod_sim.experiments.spec import (
     scenario_path,
 )
 from coprod_sim.outputs import COUNT_OF_SHARE
-from coprod_sim.scenario import load_scenario
+from coprod_sim.scenario import Scenario, load_scenario
 from coprod_sim.scenario.evidence import GROUP, SCENARIO
 from coprod_sim.scenario.schema import PatientGroup
 from coprod_sim.scenario.schema import Scenario as ScenarioSchema
 
 #: The design levers a grid may cross (the issue's list; the stipend is a cost, below).
-__all__ = ["LOWER_IS_BETTER", "Plan", "PlanSpec", "load_plan", "parse_plan", "resolve_plan"]
+__all__ = [
+    "LOWER_IS_BETTER",
+    "Plan",
+    "PlanSpec",
+    "load_plan",
+    "parse_plan",
+    "plausible_range",
+    "resolve_plan",
+]
 
 LEVERS = (
     "representative_seats",
@@ -286,7 +294,14 @@ def resolve_plan(spec: PlanSpec, source: str, base_dir: Path | None = None) -> P
         problems.append(
             Problem("decision.reference", reference, f"must be a design: {', '.join(designs)}")
         )
-    problems += _outcome_problems(spec, base_dir)
+    try:
+        base = load_scenario(scenario_path(spec.scenario, base_dir), spec.set)
+    except ScenarioError:
+        base = None  # compiling names the scenario's own problems
+    if base is not None:  # every problem at once, each named by the plan's own field
+        problems += _design_problems(base, designs)
+        problems += _context_problems(base, ranges)
+        problems += _outcome_problems(spec, base)
     if problems:
         raise PlanError(problems, source)
     outcomes = _outcomes(spec)
@@ -326,13 +341,36 @@ def resolve_plan(spec: PlanSpec, source: str, base_dir: Path | None = None) -> P
     return Plan(spec, source, experiment, designs, descriptions, ranges, reference)
 
 
-def _outcome_problems(spec: PlanSpec, base_dir: Path | None) -> list[Problem]:
+def _design_problems(base: Scenario, designs: dict[str, dict[str, Any]]) -> list[Problem]:
+    """Each design's settings, checked against the base scenario."""
+    problems = []
+    for name, overrides in designs.items():
+        try:
+            base.with_overrides(overrides)
+        except ScenarioError as error:
+            problems += [
+                Problem(f"designs.{name}: {p.field}", p.value, p.allowed) for p in error.problems
+            ]
+    return problems
+
+
+def _context_problems(base: Scenario, ranges: dict[str, tuple[float, float]]) -> list[Problem]:
+    """Each end of each context range, checked as a value of its field."""
+    problems = []
+    for name, bounds in ranges.items():
+        for end, value in zip(("low", "high"), bounds, strict=True):
+            try:
+                base.with_overrides({name: round(value) if _whole(name) else value})
+            except ScenarioError as error:
+                problems += [
+                    Problem(f"context.{name}.{end}", value, p.allowed) for p in error.problems
+                ]
+    return problems
+
+
+def _outcome_problems(spec: PlanSpec, base: Scenario) -> list[Problem]:
     """The outcomes the plan names (its targets', objective's, minimum differences' and
     extra outcomes), checked against the model's outputs for its base scenario."""
-    try:
-        base = load_scenario(scenario_path(spec.scenario, base_dir), spec.set)
-    except ScenarioError:
-        return []  # the experiment's own check names the scenario's problems
     columns = set(model_columns(base))
     problems = []
     for name, target in spec.targets.items():
@@ -414,7 +452,7 @@ def _ranges(spec: PlanSpec, problems: list[Problem]) -> dict[str, tuple[float, f
                 )
             )
             continue
-        table = _table_range(name)
+        table = plausible_range(name)
         low = given.low if given.low is not None else (table or (None, None))[0]
         high = given.high if given.high is not None else (table or (None, None))[1]
         if low is None or high is None:
@@ -454,8 +492,9 @@ def _is_field(name: str) -> bool:
     return len(parts) == 3 and parts[0] == "groups" and parts[2] in PatientGroup.model_fields
 
 
-def _table_range(name: str) -> tuple[float, float] | None:
-    """The parameter table's plausible range of a field, or of a group's field."""
+def plausible_range(name: str) -> tuple[float, float] | None:
+    """The parameter table's plausible range of a context field (a scenario field, or
+    ``groups.<group>.<field>``), or None when it has none: what ``field = {}`` means."""
     parts = name.split(".")
     if len(parts) == 1 and name in SCENARIO:
         return SCENARIO[name].plausible
