@@ -1,7 +1,8 @@
 """Entry point of the scenario explorer: ``solara run app/app.py`` (``make app``).
 
-Three pages: Explore (one scenario live), Compare (two designs with common
-random numbers) and Teach (guided demonstrations).
+Four pages: Explore (one scenario live), Compare (two to four designs with common
+random numbers), Plan (designs weighed across uncertain futures, with costs, targets
+and a robust choice) and Teach (guided demonstrations).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ if sys.path[0] != _ROOT:
 
 import solara  # noqa: E402
 
-from app import compare, explore, teach  # noqa: E402
+from app import compare, explore, plan, teach  # noqa: E402
 
 TITLE = "coprod_sim · coproduction explorer"
 
@@ -45,5 +46,6 @@ def Layout(children: list) -> None:
 routes = [
     solara.Route(path="/", component=explore.Page, label="Explore", layout=Layout),
     solara.Route(path="compare", component=compare.Page, label="Compare"),
+    solara.Route(path="plan", component=plan.Page, label="Plan"),
     solara.Route(path="teach", component=teach.Page, label="Teach"),
 ]

@@ -37,7 +37,7 @@ GROUP_COLOURS = {
     "unhoused": "#f28e2b",
 }
 FALLBACK_COLOURS = ("#59a14f", "#edc948", "#76b7b2", "#ff9da7", "#9c755f", "#bab0ac")
-DESIGN_COLOURS = ("#4e79a7", "#e15759")  # design A, design B
+DESIGN_COLOURS = ("#4e79a7", "#e15759", "#59a14f", "#b07aa1", "#f28e2b", "#76b7b2")  # A, B, ...
 
 
 def group_colour(name: str, index: int) -> str:
@@ -242,6 +242,67 @@ def difference_band(
             {
                 "mark": {"type": "line", "color": "#4e79a7"},
                 "encoding": {"x": x, "y": {"field": "mean", "type": "quantitative"}},
+            },
+            {
+                "data": {"values": [{"zero": 0}]},
+                "mark": {"type": "rule", "color": "#333", "strokeDash": [3, 3]},
+                "encoding": {"y": {"field": "zero", "type": "quantitative"}},
+            },
+        ],
+    }
+
+
+def difference_bands(
+    weeks: np.ndarray,
+    bands: Mapping[str, tuple[np.ndarray, np.ndarray, np.ndarray]],
+    *,
+    title: str,
+    y_title: str,
+) -> Spec:
+    """Several paired differences over weeks (e.g. B − A and C − A), each with its band, and
+    the zero line. Each is coloured as the design compared (design A's colour is skipped)."""
+    names = list(bands)
+    values = []
+    for name, (mean, low, high) in bands.items():
+        values += [
+            {"week": int(w), "design": name, "mean": m, "low": lo, "high": hi}
+            for w, m, lo, hi in zip(
+                weeks, _rounded(mean, 5), _rounded(low, 5), _rounded(high, 5), strict=True
+            )
+        ]
+    colour = {
+        "field": "design",
+        "type": "nominal",
+        "title": None,
+        "sort": names,
+        "scale": {"domain": names, "range": list(DESIGN_COLOURS[1 : len(names) + 1])},
+        "legend": {"orient": "bottom", "labelLimit": 200},
+    }
+    x = {"field": "week", "type": "quantitative", "title": "week"}
+    return {
+        "$schema": SCHEMA,
+        "usermeta": EMBED,
+        "title": title,
+        "width": WIDTH,
+        "height": HEIGHT - 20,
+        "data": {"values": values},
+        "layer": [
+            {
+                "mark": {"type": "area", "opacity": 0.2},
+                "encoding": {
+                    "x": x,
+                    "y": {"field": "low", "type": "quantitative", "title": y_title},
+                    "y2": {"field": "high"},
+                    "color": colour,
+                },
+            },
+            {
+                "mark": {"type": "line"},
+                "encoding": {
+                    "x": x,
+                    "y": {"field": "mean", "type": "quantitative"},
+                    "color": colour,
+                },
             },
             {
                 "data": {"values": [{"zero": 0}]},

@@ -36,7 +36,9 @@ from coprod_sim import (
     provenance,
     scenario_from_text,
 )
+from coprod_sim.experiments.decision import MINIMUM_IMPORTANT
 from coprod_sim.mechanisms.power import LADDER, rung_name
+from coprod_sim.outputs import COUNT_OF_SHARE
 
 DEFAULT_PRESET = "careqic"
 DEFAULT_SEED = 42
@@ -139,6 +141,51 @@ CRISIS_RECOVERY = {
 }
 
 
+_RECRUITED = {
+    "deliberate": "recruited deliberately from each key population",
+    "convenience": "recruited from whoever staff reach most easily",
+}
+
+
+def describe_design(values: Mapping[str, Any] | Scenario) -> str:
+    """A design's main choices in plain words, from a scenario or its field values, e.g.
+    "power sharing at rung 4 of 8 (consultation); 2 seats for patient representatives on
+    teams of 6, recruited from whoever staff reach most easily; input reported back 30% of
+    the time; no ground rules"."""
+    get = (
+        (lambda name: getattr(values, name))
+        if isinstance(values, Scenario)
+        else (lambda name: values.get(name))
+    )
+    parts = []
+    rung = get("power_sharing")
+    if rung is not None:
+        try:
+            parts.append(f"power sharing at rung {int(rung)} of 8 ({rung_name(int(rung))})")
+        except (ValueError, IndexError, TypeError):
+            parts.append(f"power sharing at rung {rung} (not a rung of the ladder)")
+    seats, size = get("representative_seats"), get("team_size")
+    if seats is not None and size is not None:
+        if seats == 0:
+            parts.append(f"teams of {size} staff with no patient representatives")
+        else:
+            recruited = _RECRUITED.get(get("inclusion"), f"recruited by {get('inclusion')}")
+            seat_word = "seat" if seats == 1 else "seats"
+            parts.append(
+                f"{seats} {seat_word} for patient representatives on teams of {size}, {recruited}"
+            )
+    loop = get("feedback_loop")
+    if loop is not None and (seats is None or seats > 0):
+        parts.append(f"input reported back {float(loop):.0%} of the time")
+    support = get("authority_support")
+    if support is not None:
+        parts.append(f"managers' support {float(support):.2f}")
+    rules = get("ground_rules")
+    if rules is not None:
+        parts.append("ground rules and preparatory sessions" if rules else "no ground rules")
+    return "; ".join(parts)
+
+
 def control_values(scenario: Scenario) -> dict[str, Any]:
     """The current value of every main control, and of the crisis controls."""
     values = {c.field: getattr(scenario, c.field) for c in CONTROLS}
@@ -210,6 +257,19 @@ class Outcome:
     better: Literal["higher", "lower"]
     series: Callable[[pd.DataFrame, Scenario], np.ndarray]
     digits: int = 3
+    #: The smallest difference that matters, in the outcome's units (the default of the
+    #: minimum important difference control: an assumption the user may change).
+    minimum: float = 0.02
+    #: The collaborative column counting the people behind a share (in_care behind
+    #: retention), or None when the outcome is not a share of patients.
+    count: str | None = None
+    #: The people counted by ``count``, for sentences ("people in care").
+    people: str = ""
+
+    @property
+    def sign(self) -> int:
+        """+1 when more is better, -1 when less is (``decision_verdict``'s ``better``)."""
+        return 1 if self.better == "higher" else -1
 
 
 def _column(name: str) -> Callable[[pd.DataFrame, Scenario], np.ndarray]:
@@ -222,16 +282,47 @@ def key_population_stigma(frame: pd.DataFrame, scenario: Scenario) -> np.ndarray
     return frame[[f"stigma_{g}" for g in groups]].to_numpy(dtype=float).mean(axis=1)
 
 
+def default_minimum(key: str, fallback: float) -> float:
+    """The project's default minimum important difference of an outcome (an assumption,
+    from :mod:`coprod_sim.experiments.decision` where it has one), else ``fallback``."""
+    found = MINIMUM_IMPORTANT.get(key)
+    return float(found[0]) if found else fallback
+
+
+def _share(key: str, label: str, people: str) -> Outcome:
+    """A share of patients, with the count of people behind it."""
+    return Outcome(
+        key,
+        label,
+        "higher",
+        _column(key),
+        minimum=default_minimum(key, 0.02),
+        count=COUNT_OF_SHARE.get(key),
+        people=people,
+    )
+
+
 OUTCOMES: tuple[Outcome, ...] = (
-    Outcome("patient_trust", "Patients' trust in providers", "higher", _column("patient_trust")),
     Outcome(
-        "provider_regard", "Providers' regard for patients", "higher", _column("provider_regard")
+        "patient_trust",
+        "Patients' trust in providers",
+        "higher",
+        _column("patient_trust"),
+        minimum=default_minimum("patient_trust", 0.02),
+    ),
+    Outcome(
+        "provider_regard",
+        "Providers' regard for patients",
+        "higher",
+        _column("provider_regard"),
+        minimum=default_minimum("provider_regard", 0.02),
     ),
     Outcome(
         "key_population_stigma",
         "Provider stigma toward key populations",
         "lower",
         key_population_stigma,
+        minimum=0.02,  # as stigma toward each group: two points on a 0-100 scale
     ),
     Outcome(
         "patient_originated",
@@ -239,10 +330,28 @@ OUTCOMES: tuple[Outcome, ...] = (
         "higher",
         _column("patient_originated"),
         1,
+        minimum=default_minimum("patient_originated", 5.0),
     ),
-    Outcome("value", "Value of care to patients", "higher", _column("value")),
-    Outcome("equity_gap", "Equity gap between groups", "lower", _column("equity_gap")),
-    Outcome("retention", "Retention in care", "higher", _column("retention")),
+    Outcome(
+        "value",
+        "Value of care to patients",
+        "higher",
+        _column("value"),
+        minimum=default_minimum("value", 0.02),
+    ),
+    Outcome(
+        "equity_gap",
+        "Equity gap between groups",
+        "lower",
+        _column("equity_gap"),
+        minimum=default_minimum("equity_gap", 0.01),
+    ),
+    _share("retention", "Retention in care", "people in care"),
+    _share(
+        "key_suppression",
+        "Viral suppression among key populations",
+        "people in key populations with a suppressed viral load",
+    ),
 )
 OUTCOME_BY_KEY = {o.key: o for o in OUTCOMES}
 

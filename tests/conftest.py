@@ -114,6 +114,9 @@ SLOW = {
     "tests/test_faults_store.py::test_a_read_only_folder_is_refused_with_a_message",
     "tests/test_week_cost.py::test_retired_changes_leave_the_hot_arrays_and_they_stay_bounded",
     "tests/test_week_cost.py::test_retiring_changes_no_result",
+    "tests/app/test_plan.py::test_cancel_stops_the_plan_leaves_no_process_and_a_rerun_resumes",
+    "tests/app/test_plan.py::test_the_session_s_folder_and_plan_go_when_the_session_closes",
+    "tests/app/test_plan.py::test_where_a_design_fails_is_said_in_words_and_the_choice_read_from_the_plan",
 }
 #: Fixtures that drive Debian's Chromium against a real Solara server (tests/app/conftest.py).
 BROWSER_FIXTURES = {"page", "chromium", "app_server"}

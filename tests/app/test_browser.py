@@ -82,8 +82,12 @@ def choose(page: object, label: str, option: str) -> None:
 
 def test_each_page_loads_offline(chromium: object, app_server: Server) -> None:
     def compare_ready(page: object) -> None:
-        page.get_by_text("Compare two designs").wait_for()  # type: ignore[attr-defined]
+        page.get_by_text("Compare designs").wait_for()  # type: ignore[attr-defined]
         page.get_by_role("button", name="Run comparison").wait_for()  # type: ignore[attr-defined]
+
+    def plan_ready(page: object) -> None:
+        page.get_by_text("Plan a collaborative").wait_for()  # type: ignore[attr-defined]
+        page.get_by_role("button", name="Run the plan").wait_for()  # type: ignore[attr-defined]
 
     def teach_ready(page: object) -> None:
         page.get_by_role("button", name="Run this demonstration").wait_for()  # type: ignore[attr-defined]
@@ -94,6 +98,7 @@ def test_each_page_loads_offline(chromium: object, app_server: Server) -> None:
     for path, ready, name in (
         ("/", wait_explore, "explore"),
         ("/compare", compare_ready, "compare"),
+        ("/plan", plan_ready, "plan"),
         ("/teach", teach_ready, "teach"),
     ):
         traffic = Traffic()
@@ -219,7 +224,12 @@ def test_a_comparison_runs_and_says_which_design_did_better(
     assert "A = tokenistic" in page.inner_text("body")  # type: ignore[attr-defined]
     assert "Equity gap between groups:" in text
     assert "paired replications" in text
-    assert re.search(r"did better|no clear difference", text)
+    verdicts = r"did (better|worse) than A|no important difference between B and A|unclear whether"
+    assert len(re.findall(verdicts, text)) == 8  # one verdict per outcome, after the last week
+    assert "people in care" in text  # retention's effect in people
+    framing = page.locator(".compare-framing").inner_text()  # type: ignore[attr-defined]
+    assert "on 8 outcomes" in framing and "unadjusted" in framing
+    assert "mean level over the run" in page.locator(".compare-over-time").inner_text()  # type: ignore[attr-defined]
     for key in ("patient_trust", "key_population_stigma", "equity_gap", "retention"):
         page.locator(f".chart-diff-{key} svg.marks").first.wait_for()  # type: ignore[attr-defined]
     screenshot(page, "compare-results")
@@ -276,3 +286,45 @@ def test_two_sessions_do_not_see_each_other(chromium: object, app_server: Server
     finally:
         first.context.close()  # type: ignore[attr-defined]
         second.context.close()  # type: ignore[attr-defined]
+
+
+def test_compare_three_designs_and_results_go_stale_when_a_design_changes(
+    page: object, traffic: Traffic, app_server: Server
+) -> None:
+    load(page, app_server, "/compare")
+    page.get_by_role("button", name="Add design C").click()  # type: ignore[attr-defined]
+    page.locator(".design-c").wait_for()  # type: ignore[attr-defined]
+    assert "C = staff-led" not in page.inner_text("body")  # type: ignore[attr-defined]  # not run yet
+    # Fewer, shorter replications: Home takes each slider to its least value (2 and 4 weeks).
+    for label, least in (("Replications:", "Replications: 2"), ("Weeks:", "Weeks: 4")):
+        page.locator(".v-input", has_text=label).locator("[role=slider]").first.focus()  # type: ignore[attr-defined]
+        page.keyboard.press("Home")  # type: ignore[attr-defined]
+        page.get_by_text(least).wait_for()  # type: ignore[attr-defined]
+    page.get_by_role("button", name="Run comparison").click()  # type: ignore[attr-defined]
+    summary = page.locator(".compare-summary")  # type: ignore[attr-defined]
+    summary.wait_for(timeout=60_000)
+    text = summary.inner_text()
+    assert "B against A" in text and "C against A" in text
+    body = page.inner_text("body")  # type: ignore[attr-defined]
+    assert "C = staff-led: power sharing at rung 3 of 8 (informing)" in body  # in words
+    assert "representative_seats" not in body and "feedback_loop" not in body
+    framing = page.locator(".compare-framing").inner_text()  # type: ignore[attr-defined]
+    assert "B and C are each compared with A (the reference) on 8 outcomes" in framing
+    assert page.locator(".compare-stale").count() == 0  # type: ignore[attr-defined]
+    for key in ("patient_trust", "retention"):  # one chart per outcome, B − A and C − A on it
+        page.locator(f".chart-diff-{key} svg.marks").first.wait_for()  # type: ignore[attr-defined]
+    assert "C − A" in page.locator(".chart-diff-retention").inner_text()  # type: ignore[attr-defined]
+
+    # The Bonferroni control changes the framing at once, without a new run.
+    page.get_by_text("Bonferroni-adjust the intervals").click()  # type: ignore[attr-defined]
+    page.locator(".compare-framing", has_text="Bonferroni-adjusted").wait_for()  # type: ignore[attr-defined]
+
+    # Design C one rung up: the results on the page no longer describe it.
+    page.locator(".design-c .control-power_sharing [role=slider]").first.focus()  # type: ignore[attr-defined]
+    page.keyboard.press("ArrowRight")  # type: ignore[attr-defined]
+    stale = page.locator(".compare-stale")  # type: ignore[attr-defined]
+    stale.wait_for()
+    assert "stale" in stale.inner_text() and "design C changed" in stale.inner_text()
+    element_screenshot(page, ".compare-stale", "compare-stale")
+    element_screenshot(page, ".compare-over-time", "compare-over-the-run")
+    traffic.check_offline()

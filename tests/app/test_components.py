@@ -17,7 +17,7 @@ import solara
 
 from app import charts, compare, demos, explore, state, teach
 from app.network import network_spec, site_network
-from app.pairs import run_pair, summary, verdict
+from app.pairs import decision, findings, framing, run_designs, run_pair, summary, verdict
 from app.vega import VegaLiteLive
 from coprod_sim import CoproductionModel, Scenario, load_scenario, provenance
 from coprod_sim.experiments import paired_difference, replication_seed
@@ -274,6 +274,136 @@ def test_compare_page_renders_designs_and_refuses_bad_settings() -> None:
     assert compare.design(1).representative_seats == 2
     compare.set_design(0, power_sharing=3)
     assert compare.design(0).power_sharing == 3 and compare.design(0).name == "tokenistic"
+
+
+def test_findings_judge_each_difference_with_its_minimum_and_count_people() -> None:
+    """Identical designs differ by exactly 0 (common random numbers): no important difference
+    with a minimum, unclear without one. B's retention raised by 0.05 (and its patients in
+    care by about 30) is better by at least 0.02, in shares and in people."""
+    same = small_scenario()
+    result = run_designs([same, same, same], replications=3, weeks=6, root_seed=2)
+    retention = state.OUTCOME_BY_KEY["retention"]
+    found = {(f.design, f.outcome.key, f.when): f for f in findings(result, {})}
+    assert len(found) == 2 * len(state.OUTCOMES) * 2  # B and C, each outcome, end and run
+    assert found[(1, "retention", "end")].verdict == "no important difference"
+    assert found[(1, "retention", "end")].people == (0.0, 0.0, 0.0)
+    none = {f.outcome.key: f for f in findings(result, {"retention": 0.0}) if f.when == "end"}
+    assert none["retention"].verdict == "unclear"
+    for r, frame in enumerate(result.collaborative[1]):
+        frame["retention"] = frame["retention"] + 0.05 + 0.001 * r
+        frame["in_care"] = frame["in_care"] + 30 + r
+    mine = {
+        (f.design, f.outcome.key, f.when): f
+        for f in findings(result, {"retention": 0.02}, outcomes=(retention,))
+    }
+    end = mine[(1, "retention", "end")]
+    assert end.verdict == "better by at least" and end.mean == pytest.approx(0.051)
+    assert end.people is not None and end.people[0] == pytest.approx(31)
+    text = decision(result, end)
+    assert text.startswith("Retention in care: B did better than A by at least 0.02.")
+    assert "+31 people in care" in text
+    assert mine[(2, "retention", "end")].verdict == "no important difference"  # C untouched
+    # Lower is better: a larger equity gap is worse.
+    gap = state.OUTCOME_BY_KEY["equity_gap"]
+    for r, frame in enumerate(result.collaborative[2]):
+        frame["equity_gap"] = frame["equity_gap"] + 0.05 + 0.001 * r
+    worse = findings(result, {"equity_gap": 0.01}, outcomes=(gap,))
+    assert [f.verdict for f in worse if f.design == 2] == ["worse by at least"] * 2
+
+
+def test_the_mean_level_over_the_run_is_the_area_under_the_curve() -> None:
+    result = run_designs([small_scenario(), small_scenario()], replications=2, weeks=8)
+    weeks = result.weeks.astype(float)
+    for frame in result.collaborative[0]:
+        frame["retention"] = weeks / weeks[-1]  # 0 to 1 in a line: a mean level of 1/2
+    for frame in result.collaborative[1]:
+        frame["retention"] = (weeks / weeks[-1]) ** 2  # a mean level of 1/3, about
+    retention = state.OUTCOME_BY_KEY["retention"]
+    assert result.summary_values(retention, 0, "run") == pytest.approx([0.5, 0.5])
+    # The trapezoid rule on 9 points of x^2: 1/3 + 1/(6 * 8^2).
+    assert result.summary_values(retention, 1, "run") == pytest.approx([1 / 3 + 1 / 384] * 2)
+    over = next(f for f in findings(result, {}, outcomes=(retention,)) if f.when == "run")
+    assert over.levels == pytest.approx((0.5, 1 / 3 + 1 / 384))
+    assert result.summary_values(retention, 1, "end") == pytest.approx([1.0, 1.0])
+
+
+def test_outcomes_agree_with_the_planning_layer_on_direction_and_people() -> None:
+    from coprod_sim.outputs import COUNT_OF_SHARE
+    from coprod_sim.planning.spec import LOWER_IS_BETTER
+
+    columns = set(CoproductionModel.from_scenario(small_scenario(), rng=0).outputs.collaborative())
+    for outcome in state.OUTCOMES:
+        if outcome.key in columns:
+            assert (outcome.sign < 0) == (outcome.key in LOWER_IS_BETTER), outcome.key
+            assert outcome.count == COUNT_OF_SHARE.get(outcome.key), outcome.key
+    assert state.OUTCOME_BY_KEY["key_population_stigma"].sign == -1
+
+
+def test_the_framing_says_how_many_intervals_and_whether_they_are_adjusted() -> None:
+    result = run_designs([small_scenario()] * 3, replications=2, weeks=2)
+    plain = framing(result, state.OUTCOMES, adjusted=False)
+    n = 2 * len(state.OUTCOMES) * 2
+    compared = f"on {len(state.OUTCOMES)} outcomes"
+    assert plain.startswith("B and C are each compared with A (the reference) " + compared)
+    assert f"{n} intervals in all" in plain and "unadjusted" in plain
+    adjusted = framing(result, state.OUTCOMES, adjusted=True)
+    assert f"Bonferroni-adjusted: each is a {1 - 0.05 / n:.2%} paired interval" in adjusted
+    wide, narrow = (
+        findings(result, {}, adjusted=a, outcomes=state.OUTCOMES[:1])[0] for a in (True, False)
+    )
+    assert wide.low <= narrow.low and wide.high >= narrow.high
+
+
+def test_designs_are_described_in_plain_words() -> None:
+    words = state.describe_design(load_scenario("tokenistic"))
+    assert words == (
+        "power sharing at rung 4 of 8 (consultation); 2 seats for patient representatives on "
+        "teams of 6, recruited from whoever staff reach most easily; input reported back 30% "
+        "of the time; managers' support 0.50; no ground rules"
+    )
+    assert "no patient representatives" in state.describe_design(load_scenario("staff-led"))
+    for field in ("power_sharing", "representative_seats", "feedback_loop", "inclusion"):
+        assert field not in words
+
+
+def compare_texts(rc: object, classes: str) -> str:
+    found = rc.find(v.Html, class_=classes)  # type: ignore[attr-defined]
+    return " ".join(str(c) for w in found.widgets for c in w.children)
+
+
+def test_compare_page_runs_three_designs_and_marks_results_stale() -> None:
+    _, rc = solara.render(compare.Page(), handle_error=False)
+    compare.add_design()
+    assert compare.design_presets.value == ("tokenistic", "careqic", "staff-led")
+    assert compare.design_label(2).startswith("C = staff-led: power sharing at rung 3 of 8")
+    compare.replications.set(2)
+    compare.weeks.set(3)
+    button(rc, "Run comparison").click()
+    deadline = time.monotonic() + 60
+    while not compare.comparison.finished:
+        assert not compare.comparison.error, compare.comparison.exception
+        assert time.monotonic() < deadline, "the comparison did not finish in 60 s"
+        time.sleep(0.05)
+    while not rc.find(v.Html, class_="compare-framing").widgets:  # type: ignore[attr-defined]
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    result = compare.comparison.value
+    assert result is not None and result.names == ("A", "B", "C")
+    framing_text = compare_texts(rc, "compare-framing")
+    assert "B and C are each compared with A" in framing_text and "unadjusted" in framing_text
+    alerts = " ".join(str(w.children) for w in rc.find(v.Alert).widgets)  # type: ignore[attr-defined]
+    assert "stale" not in alerts  # just run: current
+    compare.set_minimum("retention", 0.5)  # a new minimum: new verdicts, not stale results
+    assert compare.stale_reasons(compare.inputs(), compare.ran_with.value) == []
+    compare.set_design(2, power_sharing=5)
+    reasons = compare.stale_reasons(compare.inputs(), compare.ran_with.value)
+    assert reasons == ["design C changed"]
+    alerts = " ".join(str(w.children) for w in rc.find(v.Alert).widgets)  # type: ignore[attr-defined]
+    assert "These results are stale: design C changed after they were run" in alerts
+    compare.remove_design(2)
+    assert compare.stale_reasons(compare.inputs(), compare.ran_with.value) == [
+        "the number of designs went from 3 to 2"
+    ]
 
 
 # --- teaching -----------------------------------------------------------------------------
