@@ -629,7 +629,7 @@ def load_outcome(plan: Plan, out: Path, spec_text: str = "", words=None) -> Plan
         outcomes=pd.read_csv(out / "outcomes.csv"),
         over_time=pd.read_csv(out / "over_time.csv"),
         choice=robust_choice(out),
-        failures=failure_sentences(cells, list(plan.ranges)),
+        failures=failure_sentences(cells, plan.context_fields),
         rule=spec.decision.rule,
         objective=spec.decision.objective,
         currency=spec.costs.currency,

@@ -393,3 +393,27 @@ def test_a_whole_number_field_in_the_context_is_sampled_as_whole_numbers(tmp_pat
     intervals = {p.values["meeting_interval"] for p in plan.experiment.points}
     assert all(type(v) is int for v in intervals) and intervals <= set(range(2, 9))
     assert plan.ranges["meeting_interval"] == (2.0, 8.0)  # the parameter table's range
+
+
+def test_a_posterior_alone_makes_each_future_one_posterior_draw(tmp_path: Path) -> None:
+    spec = write(tmp_path, futures=6, replications=2, steps=2)
+    text = spec.read_text().replace(
+        "initial_trust = {}\nauthority_support = { low = 0.4, high = 0.9 }",
+        f'posterior = "{ROOT / "docs" / "calibration"}"',
+    )
+    spec.write_text(text)
+    with pytest.raises(PlanError, match="replications = 1"):
+        load_plan(spec)
+    spec.write_text(text.replace("replications = 2", "replications = 1"))
+    plan = load_plan(spec)
+    assert plan.posterior_futures and plan.n_runs == 3 * 6
+    assert plan.context_fields == plan.experiment.posterior["parameters"]
+    out = tmp_path / "out"
+    run_plan(plan, out, executor="sequential")
+    cells = pd.read_parquet(out / "futures.parquet")
+    assert sorted(set(cells["future"])) == list(range(6))
+    drawn = pd.DataFrame(plan.experiment.draws)
+    mine = cells[cells["scenario"] == "partnership"].sort_values("future")
+    for name in plan.context_fields:  # each future's context is its posterior draw
+        assert mine[name].tolist() == pytest.approx(drawn[name].tolist())
+    assert "posterior draws, one run each" in (out / "report.html").read_text()

@@ -66,11 +66,14 @@ class PlanResults:
 def analyse(plan: Plan, runs: pd.DataFrame, series: pd.DataFrame) -> PlanResults:
     """The plan's decision tables from its runs and series (a complete plan folder)."""
     runs = _with_futures(plan, runs)
-    series = series.merge(runs[["run_id", "future"]], on="run_id")
+    series = series.drop(columns="replication").merge(
+        runs[["run_id", "future", "replication"]], on="run_id"
+    )
     outcomes = plan.experiment.spec.outcomes.final
-    context = list(plan.ranges)
+    context = plan.context_fields
     cells = runs.groupby(["scenario", "future"], sort=False)[outcomes].mean()
-    cells = cells.join(runs.groupby(["scenario", "future"], sort=False)[context].first())
+    values = pd.DataFrame(plan.context_values())[context].rename_axis("future")
+    cells = cells.join(values, on="future")
     met = _targets_met(plan, series)
     cells = cells.join(met)
     cells["targets_met"] = met.all(axis=1)
@@ -103,10 +106,14 @@ def analyse(plan: Plan, runs: pd.DataFrame, series: pd.DataFrame) -> PlanResults
 
 
 def _with_futures(plan: Plan, runs: pd.DataFrame) -> pd.DataFrame:
-    """Each run's future: the index of its design point among its design's points."""
-    per_design = len(plan.experiment.points) // len(plan.experiment.bases)
-    future = {p.scenario_id: p.index % per_design for p in plan.experiment.points}
-    runs = runs.assign(future=runs["scenario_id"].map(future))
+    """Each run's future: the index of its design point among its design's points, or, when
+    the futures are posterior draws, its replication (then each future has one run)."""
+    if plan.posterior_futures:
+        runs = runs.assign(future=runs["replication"], replication=0)
+    else:
+        per_design = len(plan.experiment.points) // len(plan.experiment.bases)
+        future = {p.scenario_id: p.index % per_design for p in plan.experiment.points}
+        runs = runs.assign(future=runs["scenario_id"].map(future))
     expected = plan.n_runs
     if len(runs) != expected:
         raise ValueError(f"the plan has {len(runs)} of its {expected} runs; run it to the end")

@@ -59,6 +59,7 @@ def write_report(
         "designs": html_table(_design_words(plan)),
         "costs": html_table(_cost_table(designs, currency)),
         "context": html_table(_context_table(plan)),
+        "posterior_futures": plan.posterior_futures,
         "targets": [t.describe() for t in spec.targets.values()],
         "rule": spec.decision.rule,
         "chosen": choice["design"],
@@ -97,7 +98,8 @@ def _provenance(plan: Plan) -> dict[str, str]:
     rows = {
         "base scenario": spec.scenario,
         "designs": str(len(plan.designs)),
-        "futures (Latin hypercube)": str(spec.context.futures),
+        "futures": f"{spec.context.futures} "
+        + ("posterior draws, one run each" if plan.posterior_futures else "(Latin hypercube)"),
         "replications per design and future": str(spec.replications),
         "runs": f"{plan.n_runs:,}",
         "weeks": str(spec.steps),
@@ -129,7 +131,7 @@ def _cost_table(designs: pd.DataFrame, currency: str) -> pd.DataFrame:
 
 def _context_table(plan: Plan) -> pd.DataFrame:
     return pd.DataFrame(
-        [{"field": k, "low": lo, "high": hi} for k, (lo, hi) in plan.ranges.items()]
+        [{"field": k, "low": lo, "high": hi} for k, (lo, hi) in plan.context_bounds().items()]
     )
 
 
@@ -309,7 +311,7 @@ def _box_figure(plan: Plan, results: PlanResults, box: FailureBox):
     """The futures on the box's first two fields, failing ones marked, the box drawn."""
     names = list(box.limits)[:2]
     if len(names) == 1:  # the other axis: the next context field, unrestricted
-        names += [n for n in plan.ranges if n not in names][:1]
+        names += [n for n in plan.context_fields if n not in names][:1]
     cells = results.cells[results.cells["scenario"] == box.design]
     fig, (ax, trade) = plt.subplots(1, 2, figsize=(10, 4))
     fails = ~cells["targets_met"]
@@ -347,7 +349,7 @@ def _box_figure(plan: Plan, results: PlanResults, box: FailureBox):
 
 def _box_side(box: FailureBox, plan: Plan, name: str) -> tuple[float, float]:
     low, high = box.limits.get(name, (None, None))
-    full_low, full_high = plan.ranges[name]
+    full_low, full_high = plan.context_bounds()[name]
     return (full_low if low is None else low, full_high if high is None else high)
 
 

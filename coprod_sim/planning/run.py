@@ -64,7 +64,8 @@ def plan_header(plan: Plan, command: str | None = None) -> dict[str, Any]:
         "fingerprint": plan.fingerprint(),
         "spec": plan.spec.model_dump(mode="json"),
         "designs": plan.designs,
-        "context": {name: list(bounds) for name, bounds in plan.ranges.items()},
+        "context": {name: list(bounds) for name, bounds in plan.context_bounds().items()},
+        "futures_are": "posterior draws" if plan.posterior_futures else "Latin hypercube",
         "posterior": plan.experiment.posterior,
         "runs": plan.n_runs,
         "coprod_sim": __version__,
@@ -189,7 +190,7 @@ def write_results(plan: Plan, out: Path) -> Path:
     leading = results.designs.sort_values("chosen_share", ascending=False)["design"].head(3)
     for design in leading:
         cells = results.cells[results.cells["scenario"] == design].sort_values("future")
-        box = failure_box(design, cells[list(plan.ranges)], ~cells["targets_met"].to_numpy())
+        box = failure_box(design, cells[plan.context_fields], ~cells["targets_met"].to_numpy())
         boxes.append((design, box))
     _write_csv(out / "failures.csv", _failure_table(results, boxes))
     _write_csv(out / "time_to_target.csv", results.time_to_target)

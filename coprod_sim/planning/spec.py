@@ -37,11 +37,13 @@ A plan is a TOML file, checked like an experiment spec before anything runs::
     reference = "staff-led"       # what differences and costs per outcome are against
     minimum_important = { key_suppression = 0.02 }
 
-A plan compiles to an experiment (:func:`to_experiment`): each design is a base scenario, the
+A plan compiles to an experiment (:func:`resolve_plan`): each design is a base scenario, the
 futures a Latin hypercube design over the context, and replication ``r`` of every design in
 every future runs on the same seed (common random numbers), so the sweep engine streams it
 to Parquet and resumes it. ``[context] posterior = "DIR"`` adds a calibration's posterior:
-replication ``r`` then also runs on posterior draw ``r``.
+replication ``r`` then also runs on posterior draw ``r``. With a posterior and no ranges,
+the futures are the posterior's draws: future ``f`` runs on draw ``f`` and seed ``f``, once
+(``replications = 1``).
 """
 
 from __future__ import annotations
@@ -246,6 +248,34 @@ class Plan:
     def futures(self) -> int:
         return self.spec.context.futures
 
+    @property
+    def posterior_futures(self) -> bool:
+        """Whether each future is one posterior draw on its own seed (a context given by a
+        posterior alone, with no ranges)."""
+        return not self.ranges
+
+    @property
+    def context_fields(self) -> list[str]:
+        """What varies from future to future: the ranged fields, or the fitted parameters."""
+        return list(self.ranges) or list(self.experiment.posterior["parameters"])
+
+    def context_values(self) -> list[dict[str, float]]:
+        """Each future's context values, in future order."""
+        if self.posterior_futures:
+            return [dict(draw) for draw in self.experiment.draws]
+        per = len(self.experiment.points) // len(self.experiment.bases)
+        return [dict(p.values) for p in self.experiment.points[:per]]
+
+    def context_bounds(self) -> dict[str, tuple[float, float]]:
+        """Each context field's range: as given, or the span of the posterior's draws."""
+        if not self.posterior_futures:
+            return dict(self.ranges)
+        values = self.context_values()
+        return {
+            name: (min(v[name] for v in values), max(v[name] for v in values))
+            for name in self.context_fields
+        }
+
     def better(self, outcome: str) -> int:
         """+1 when more of ``outcome`` is better, -1 when less is."""
         return better(outcome)
@@ -319,12 +349,14 @@ def resolve_plan(spec: PlanSpec, source: str, base_dir: Path | None = None) -> P
             name: {"scenario": scenario, "set": {**spec.set, **overrides}}
             for name, overrides in designs.items()
         },
+        # A posterior alone: every design runs once per future, future f on posterior draw
+        # f and seed f (the engine draws per replication); otherwise a Latin hypercube.
         "factors": {
             name: {"low": low, "high": high, **({"integer": True} if _whole(name) else {})}
             for name, (low, high) in ranges.items()
         },
-        "design": {"kind": "lhs", "samples": spec.context.futures},
-        "replications": spec.replications,
+        "design": {"kind": "lhs", "samples": spec.context.futures} if ranges else {},
+        "replications": spec.replications if ranges else spec.context.futures,
         "steps": spec.steps,
         "seed": spec.seed,
         "outcomes": {
@@ -473,6 +505,15 @@ def _ranges(spec: PlanSpec, problems: list[Problem]) -> dict[str, tuple[float, f
                 "context",
                 {},
                 "give at least one uncertain field (e.g. initial_trust = {}) or a posterior",
+            )
+        )
+    if not ranges and spec.context.posterior and spec.replications != 1:
+        problems.append(
+            Problem(
+                "replications",
+                spec.replications,
+                "with a posterior alone each future is one posterior draw on its own seed: "
+                "set replications = 1, or add a range to the context",
             )
         )
     return ranges
