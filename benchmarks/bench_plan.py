@@ -37,15 +37,19 @@ def main() -> None:
             "replications = 5", "replications = 2"
         )
     with tempfile.TemporaryDirectory(prefix="bench-plan-") as scratch:
-        spec = Path(scratch) / "plan.toml"
-        spec.write_text(text)
+        spec = SPEC  # as shipped, so that a kept folder names the shipped spec
+        if args.quick:
+            spec = Path(scratch) / "plan.toml"
+            spec.write_text(text)
         out = args.keep or Path(scratch) / "plan"
         if out.exists():
             sys.exit(f"--keep {out}: the folder exists; a benchmark times a plan from nothing")
         command = [str(ROOT / ".venv" / "bin" / "coprod"), "plan", str(spec), "--out", str(out),
                    "--workers", str(args.workers)]  # fmt: skip
         started = time.perf_counter()
-        result = subprocess.run(command, capture_output=True, text=True, check=False)
+        # A wide console: the summary line must not be wrapped (it is parsed below).
+        env = {**os.environ, "COLUMNS": "300"}
+        result = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
         wall = time.perf_counter() - started
         if result.returncode != 0:
             sys.exit(f"coprod plan failed ({result.returncode}):\n{result.stderr}")
