@@ -35,8 +35,11 @@ assets: $(ASSETS)
 run: $(STAMP)
 	$(BIN)/coprod run --scenario careqic --out results/careqic --overwrite
 
+# Both cores, one test file to a worker (pytest-xdist): a file's module fixtures (the quick
+# validation study, the docs site, the app server) are built once, and its tests run in order.
+TEST_WORKERS ?= auto
 test: $(STAMP) $(ASSETS)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --maxprocesses 2 --dist loadfile
 
 # The inner loop, under a minute: no slow, browser, Dask or validation tests (markers in
 # pyproject.toml, given in tests/conftest.py), so no front-end files needed either.

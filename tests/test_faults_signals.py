@@ -10,9 +10,11 @@ while it runs and must all be gone soon after it ends.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 from pathlib import Path
@@ -131,14 +133,16 @@ def test_kill_9_of_a_sweep_takes_its_pool_with_it(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("name", ["SIGINT", "SIGTERM"])
 def test_compare_interrupted_keeps_nothing_and_promises_no_resume(
-    tmp_path: Path, name: str
+    tmp_path: Path, name: str, request: pytest.FixtureRequest
 ) -> None:
     write_spec(tmp_path / "spec")
     a = tmp_path / "spec" / "small.toml"
     b = tmp_path / "spec" / "b.toml"
     b.write_text(a.read_text().replace('name = "', 'name = "B ', 1))
-    scratch = tmp_path / "tmp"
-    scratch.mkdir()
+    # A short TMPDIR of its own: the pool's forkserver binds a socket under it, and a Unix
+    # socket's path may not exceed 107 bytes (pytest-xdist's tmp_path can be longer).
+    scratch = Path(tempfile.mkdtemp(prefix="cmp-", dir="/tmp"))
+    request.addfinalizer(lambda: shutil.rmtree(scratch, ignore_errors=True))
     args = ["compare", str(a), str(b), "--replications", "6", "--steps", "30", "--workers", "2"]
     compare = _gated_sweep(tmp_path, *args, env={"TMPDIR": str(scratch)})
     family = _descendants(compare)

@@ -38,7 +38,10 @@ def _wait_for(condition, timeout: float = 60.0, what: str = "condition", process
     deadline = time.monotonic() + timeout
     while not condition():
         if process is not None and process.poll() is not None:
-            raise RuntimeError(f"the sweep ended (exit code {process.returncode}) before {what}")
+            said = process.stderr.read() if process.stderr else ""
+            raise RuntimeError(
+                f"the sweep ended (exit code {process.returncode}) before {what}: {said}"
+            )
         if time.monotonic() > deadline:
             raise TimeoutError(f"waited {timeout} s for {what}")
         time.sleep(0.05)

@@ -332,7 +332,7 @@ def test_cancel_stops_the_plan_leaves_no_process_and_a_rerun_resumes() -> None:
     assert "the robust choice is " + done.choice in texts_of(rc, "plan-choice")
     # A change to the settings marks the results stale.
     plan.seed.set(2)
-    assert rc.find(v.Html, class_="plan-stale").widgets  # type: ignore[attr-defined]
+    wait_until(lambda: rc.find(v.Html, class_="plan-stale").widgets, "the stale marker", 10)  # type: ignore[attr-defined]
     space.close()  # type: ignore[union-attr]
     assert not space.folder.exists()  # type: ignore[union-attr]
 
