@@ -230,7 +230,7 @@ def test_satisficing_regret_and_the_choice_on_a_hand_checked_table(tmp_path: Pat
             ('outcome = "key_suppression"', 'outcome = "key_supression"'),
             "targets.suppression.outcome",
         ),
-        (("inclusion = [", "stipend = ["), "grid.stipend"),
+        (("inclusion = [", "stipends = ["), "grid.stipends"),
         (
             ("initial_trust = {}", "initial_trust = { low = 0.8, high = 0.2 }"),
             "context.initial_trust",
@@ -417,3 +417,31 @@ def test_a_posterior_alone_makes_each_future_one_posterior_draw(tmp_path: Path) 
     for name in plan.context_fields:  # each future's context is its posterior draw
         assert mine[name].tolist() == pytest.approx(drawn[name].tolist())
     assert "posterior draws, one run each" in (out / "report.html").read_text()
+
+
+def test_a_stipend_is_a_design_lever_that_changes_only_the_cost(tmp_path: Path) -> None:
+    """A grid over the stipend: the designs are the same collaborative (so the same runs under
+    common random numbers) and differ in cost by stipend x seats x meetings x sites."""
+    spec = write(tmp_path)
+    text = spec.read_text().replace('inclusion = ["convenience"]', "stipend_per_meeting = [0, 40]")
+    text = text.replace("[designs.partnership]\nset = {}", "[designs.partnership]\nset = {}\n"
+                        "stipend_per_meeting = 10.0")  # fmt: skip
+    spec.write_text(text)
+    plan = load_plan(spec)
+    assert plan.designs["stipend_per_meeting=0"] == plan.designs["stipend_per_meeting=40"] == {}
+    stipends = {n: c.stipend_per_meeting for n, c in plan.design_costs.items()}
+    assert stipends == {"staff-led": 5.0, "partnership": 10.0, "stipend_per_meeting=0": 0.0,
+                        "stipend_per_meeting=40": 40.0}  # fmt: skip
+    base = plan.experiment.bases["partnership"]
+    sites = sum(site.count for site in base.sites)
+    held = meetings(base, plan.spec.steps)
+    costs = {
+        n: sum(cost_items(base, plan.spec.steps, c).values()) for n, c in plan.design_costs.items()
+    }
+    seats = base.representative_seats
+    assert costs["stipend_per_meeting=40"] - costs["stipend_per_meeting=0"] == pytest.approx(
+        sites * held * seats * 40
+    )
+    spec.write_text(text.replace("[0, 40]", "[0, -1]"))
+    with pytest.raises(PlanError, match=r"grid\.stipend_per_meeting"):
+        load_plan(spec)

@@ -153,7 +153,7 @@ def _design_table(plan: Plan, cells: pd.DataFrame) -> pd.DataFrame:
         mine = cells[cells["scenario"] == name]
         met = int(mine["targets_met"].sum())
         low, high = wilson_interval(met, len(mine))
-        items = cost_items(plan.experiment.bases[name], plan.spec.steps, plan.spec.costs)
+        items = cost_items(plan.experiment.bases[name], plan.spec.steps, plan.design_costs[name])
         rows.append(
             {
                 "design": name,

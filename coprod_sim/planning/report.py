@@ -117,6 +117,8 @@ def _design_words(plan: Plan) -> pd.DataFrame:
     rows = []
     for name, overrides in plan.designs.items():
         changes = "; ".join(f"{k} = {v}" for k, v in overrides.items()) or "as the base scenario"
+        stipend = plan.design_costs[name].stipend_per_meeting
+        changes += f"; stipend {stipend:g} per representative and meeting"
         rows.append(
             {"design": name, "what it is": plan.descriptions.get(name, ""), "settings": changes}
         )

@@ -64,6 +64,7 @@ def plan_header(plan: Plan, command: str | None = None) -> dict[str, Any]:
         "fingerprint": plan.fingerprint(),
         "spec": plan.spec.model_dump(mode="json"),
         "designs": plan.designs,
+        "design_costs": {n: c.model_dump(mode="json") for n, c in plan.design_costs.items()},
         "context": {name: list(bounds) for name, bounds in plan.context_bounds().items()},
         "futures_are": "posterior draws" if plan.posterior_futures else "Latin hypercube",
         "posterior": plan.experiment.posterior,

@@ -15,6 +15,7 @@ A plan is a TOML file, checked like an experiment spec before anything runs::
 
     [grid]                        # ... and/or a grid over design levers, crossed
     representative_seats = [1, 3]
+    stipend_per_meeting = [0, 25] # a lever of the cost only (per design: in its table)
     inclusion = ["convenience", "deliberate"]
 
     [costs]                       # unit costs the planner types in (any currency)
@@ -83,6 +84,7 @@ from coprod_sim.scenario.schema import Scenario as ScenarioSchema
 
 #: The design levers a grid may cross (the issue's list; the stipend is a cost, below).
 __all__ = [
+    "COST_LEVERS",
     "LOWER_IS_BETTER",
     "Plan",
     "PlanSpec",
@@ -104,6 +106,9 @@ LEVERS = (
     "ground_rules",
     "changes_shared",
 )
+#: Levers that change only what a design costs: the model has no mechanism through which a
+#: stipend changes who stays on a team (no source gives its size), so it changes no outcome.
+COST_LEVERS = ("stipend_per_meeting",)
 #: Outcomes every plan reports, beside its targets' and objective's (the care cascade first).
 REPORTED = (
     "key_suppression",
@@ -131,6 +136,8 @@ class DesignRef(_Strict):
 
     set: dict[str, Any] = {}
     description: str = Field("", max_length=500)
+    # The design's own stipend, in place of [costs] stipend_per_meeting (a cost only).
+    stipend_per_meeting: float | None = Field(None, ge=0, le=1e7, allow_inf_nan=False)
 
 
 class Costs(_Strict):
@@ -239,6 +246,7 @@ class Plan:
     descriptions: dict[str, str]
     ranges: dict[str, tuple[float, float]]
     reference: str
+    design_costs: dict[str, Costs]  # each design's unit costs: the plan's, with its own stipend
 
     @property
     def n_runs(self) -> int:
@@ -370,7 +378,9 @@ def resolve_plan(spec: PlanSpec, source: str, base_dir: Path | None = None) -> P
         experiment = resolve(parse_spec(experiment_data, source), source, base_dir)
     except InputError as error:
         raise PlanError([_plan_field(p, designs) for p in error.problems], source) from None
-    return Plan(spec, source, experiment, designs, descriptions, ranges, reference)
+    return Plan(
+        spec, source, experiment, designs, descriptions, ranges, reference, _design_costs(spec)
+    )
 
 
 def _design_problems(base: Scenario, designs: dict[str, dict[str, Any]]) -> list[Problem]:
@@ -434,24 +444,49 @@ def _outcome_problems(spec: PlanSpec, base: Scenario) -> list[Problem]:
     return problems
 
 
+def _grid(spec: PlanSpec) -> list[tuple[str, dict[str, Any]]]:
+    """The grid's designs: (name, every lever's value), crossed in the grid's order."""
+    names = list(spec.grid)
+    combos = itertools.product(*(spec.grid[n] for n in names))
+    levels = [dict(zip(names, combo, strict=True)) for combo in combos]
+    return [(", ".join(f"{k}={v}" for k, v in level.items()), level) for level in levels]
+
+
+def _design_costs(spec: PlanSpec) -> dict[str, Costs]:
+    """Each design's unit costs: the plan's, with the design's own stipend if it has one."""
+    stipends = {n: ref.stipend_per_meeting for n, ref in spec.designs.items()}
+    for name, level in _grid(spec):
+        stipends.setdefault(name, level.get("stipend_per_meeting"))
+    return {
+        name: spec.costs if stipend is None
+        else spec.costs.model_copy(update={"stipend_per_meeting": float(stipend)})
+        for name, stipend in stipends.items()
+    }  # fmt: skip
+
+
 def _designs(spec: PlanSpec, problems: list[Problem]) -> tuple[dict, dict]:
-    """The named designs, then the grid's, each a name -> overrides."""
+    """The named designs, then the grid's, each a name -> its scenario overrides."""
     designs = {name: dict(ref.set) for name, ref in spec.designs.items()}
     descriptions = {name: ref.description for name, ref in spec.designs.items()}
+    allowed = (*LEVERS, *COST_LEVERS)
     for lever, values in spec.grid.items():
-        if lever not in LEVERS:
+        if lever not in allowed:
             problems.append(
                 Problem(
-                    f"grid.{lever}", lever, "not a design lever; levers are: " + ", ".join(LEVERS)
+                    f"grid.{lever}", lever, "not a design lever; levers are: " + ", ".join(allowed)
                 )
             )
         elif not values:
             problems.append(Problem(f"grid.{lever}", values, "give at least one value"))
+        elif lever in COST_LEVERS and not all(
+            type(v) in (int, float) and 0 <= v <= 1e7 for v in values
+        ):
+            problems.append(
+                Problem(f"grid.{lever}", values, "each value must be a cost, 0 to 10,000,000")
+            )
     if spec.grid and not any(p.field.startswith("grid.") for p in problems):
-        names = list(spec.grid)
-        for combo in itertools.product(*(spec.grid[n] for n in names)):
-            overrides = dict(zip(names, combo, strict=True))
-            name = ", ".join(f"{k}={v}" for k, v in overrides.items())
+        for name, level in _grid(spec):
+            overrides = {k: v for k, v in level.items() if k not in COST_LEVERS}
             designs.setdefault(name, overrides)
             descriptions.setdefault(name, "")
     if not designs:
