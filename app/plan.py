@@ -688,15 +688,7 @@ def failure_sentences(cells: pd.DataFrame, fields: Sequence[str]) -> dict[str, s
                 "(no part of it stands out)."
             )
             continue
-        parts = []
-        for name, (low, high) in box.limits.items():
-            what = context_words(name)
-            if low is not None and high is not None:
-                parts.append(f"{what} is between {low:.2f} and {high:.2f}")
-            elif high is not None:
-                parts.append(f"{what} is below {high:.2f}")
-            else:
-                parts.append(f"{what} is above {low:.2f}")
+        parts = box.conditions(context_words, "{:.2f}")
         out[str(design)] = (
             f"misses the targets in {missed} of {n} futures, mostly when {' and '.join(parts)} "
             f"({box.coverage:.0%} of its misses lie there, and {box.density:.0%} of the "

@@ -42,18 +42,25 @@ class FailureBox:
     futures: int
     trajectory: pd.DataFrame  # PRIM's peeling trajectory (coverage, density, mass, ...)
 
+    def conditions(self, words=str, number: str = "{:.3g}") -> list[str]:
+        """Each restriction in words, e.g. "initial_trust is below 0.569"; ``words`` names a
+        field (``str``: as is), ``number`` formats a bound."""
+        parts = []
+        for name, (low, high) in self.limits.items():
+            what = words(name)
+            if low is not None and high is not None:
+                parts.append(f"{what} is between {number.format(low)} and {number.format(high)}")
+            elif high is not None:
+                parts.append(f"{what} is below {number.format(high)}")
+            else:
+                parts.append(f"{what} is above {number.format(low)}")
+        return parts
+
     def describe(self) -> str:
         """The box in words."""
         if not self.limits:
             return "no part of the context stands out: the failures are spread across it"
-        parts = []
-        for name, (low, high) in self.limits.items():
-            if low is not None and high is not None:
-                parts.append(f"{name} is between {low:.3g} and {high:.3g}")
-            elif high is not None:
-                parts.append(f"{name} is below {high:.3g}")
-            else:
-                parts.append(f"{name} is above {low:.3g}")
+        parts = self.conditions()
         return (
             f"fails mostly when {' and '.join(parts)} (coverage {self.coverage:.0%}: that "
             f"share of its {self.failures} failing futures lie there; density "
