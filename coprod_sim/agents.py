@@ -104,4 +104,4 @@ class Manager(mesa.Agent):
 
     @property
     def authority_support(self) -> float:
-        return self.model.parameters.authority_support
+        return self.model.settings.authority_support

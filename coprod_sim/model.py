@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import gc
 import inspect
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,7 @@ from numpy.typing import NDArray
 from coprod_sim import initialization
 from coprod_sim.agents import Manager, Patient, Provider
 from coprod_sim.collector import collaborative_collector
+from coprod_sim.errors import Problem, ScenarioError
 from coprod_sim.improvement import Changes, GroupViews, Improvement, Teams
 from coprod_sim.initialization import Site
 from coprod_sim.mechanisms import (
@@ -106,6 +107,10 @@ class CoproductionModel(mesa.Model):
             scenario = scenario.with_overrides(overrides)
         super().__init__(rng=rng)
         self.parameters: Scenario = scenario
+        # The settings in force this week: the scenario's, until an intervention changes
+        # them (``intervene``, ``Scenario.interventions``); the week's schedule reads these.
+        self.settings: Scenario = scenario
+        self._pending: list[tuple[int, Scenario]] = scenario.settings_from()
         self._build(with_agents)
         self.outputs = Recorder(self, record_steps)
         self.outputs.record(self, visits=None)  # week 0: the state before the first week
@@ -281,6 +286,10 @@ class CoproductionModel(mesa.Model):
     def step(self) -> None:
         """Advance one week (Mesa calls this; use ``run_for``): the week's schedule."""
         week = self.week
+        # Inside a step, the week is the one being simulated (Mesa has advanced its clock):
+        # a change made once week w had been run holds from week w + 1.
+        while self._pending and self._pending[0][0] < week:
+            self._change_settings(self._pending.pop(0)[1])
         in_crisis, learning_session = self._calendar(week)
         if learning_session:
             self.improvement.learning_session(
@@ -299,7 +308,7 @@ class CoproductionModel(mesa.Model):
         # Trust after this week's visits: nothing changes the evidence again this week, so
         # treatment, retention and the outputs share it, and the factor it puts on rates.
         trust = self.patient_trust = self.patients.trust()
-        mistrust = factor(self.parameters.mistrust_effect, trust)
+        mistrust = factor(self.settings.mistrust_effect, trust)
         self._treatment(mistrust)
         self._retention(trust, mistrust)
         self._observe(visits)
@@ -307,7 +316,7 @@ class CoproductionModel(mesa.Model):
     def _calendar(self, week: int) -> tuple[NDArray[np.bool_], bool]:
         """Each site's crisis phase, effective rung, external support and whether its team
         meets this week. Returns the sites in crisis and whether a learning session is held."""
-        s = self.parameters
+        s = self.settings
         # The sites' phases, rungs and reporting follow from the collaborative's phase
         # alone: recompute them only when it changes (twice a run at most).
         phase = crisis.phase(week, s.crisis_week, s.crisis_duration)
@@ -329,6 +338,48 @@ class CoproductionModel(mesa.Model):
         self.site_support = supported & ~in_crisis
         self.site_meeting = meeting_due(week, s) & ~in_crisis
         return in_crisis, supported and week in self.learning_session_weeks
+
+    def intervene(
+        self, changes: Mapping[str, Any], week: int | None = None, label: str = ""
+    ) -> Scenario:
+        """Change settings from week ``week`` on (by default the current week: from the next
+        step on) without starting again: managers withdraw their support, a crisis begins,
+        seats are added. The change joins ``parameters.interventions``, so a model built
+        from ``parameters`` with the same seed makes the same run.
+
+        Only the settings in :data:`~coprod_sim.scenario.rules.CHANGEABLE_MID_RUN` may
+        change. Raises :class:`ScenarioError` naming the field, the value and what is
+        allowed, and changes nothing, for a week already run or a change refused.
+        Returns the new ``parameters``."""
+        week = self.week if week is None else week
+        if isinstance(week, bool) or not isinstance(week, int) or week < max(self.week, 1):
+            raise ScenarioError(
+                [
+                    Problem(
+                        "week",
+                        week,
+                        f"the run is at week {self.week}: a change can be made in week "
+                        f"{max(self.week, 1)} or later",
+                    )
+                ],
+                "intervention",
+            )
+        data = self.parameters.to_dict()
+        made = {"week": week, "changes": dict(changes)} | ({"label": label} if label else {})
+        data["interventions"] = [*data.get("interventions", []), made]
+        updated = validate(data, "intervention")
+        self.parameters = updated
+        self._pending = [(w, s) for w, s in updated.settings_from() if w >= self.week]
+        return updated
+
+    def _change_settings(self, settings: Scenario) -> None:
+        """Put ``settings`` in force from this week on (an intervention's)."""
+        added = settings.representative_seats - self.settings.representative_seats
+        if added > 0:
+            self.improvement.teams.add_seats(added)
+        self.settings = settings
+        self.improvement.scenario = settings
+        self._calendar_phase = None  # the sites' rungs, reporting and strain are derived anew
 
     def introduce_change(
         self, site: int, aspect: str, users: Iterable[int] = (), design_quality: float = 1.0
@@ -363,7 +414,7 @@ class CoproductionModel(mesa.Model):
         computed: the open ones for uptake, the practice slots in use for decay. (Every
         slot is drawn for, retired ones too; the rest is over the hot slots: see
         ``improvement.changes``.)"""
-        s = self.parameters
+        s = self.settings
         ch = self.changes
         if ch.n_slots == 0:
             return
@@ -410,7 +461,7 @@ class CoproductionModel(mesa.Model):
         """Sites keep or reverse the organisational changes in place, each as a whole, with
         the sustainment hazard at the site's rate; a reversed change goes back to the team,
         which may decide it again. (``crisis``: whether any site is in crisis.)"""
-        s, ch = self.parameters, self.changes
+        s, ch = self.settings, self.changes
         in_place = ch.organisational_in_place()
         if in_place.size == 0:
             return
@@ -450,7 +501,7 @@ class CoproductionModel(mesa.Model):
             used = ch.slot_change[ch.adopted]
             gains = np.bincount(
                 ch.slot_provider[ch.adopted] * n_aspects + aspect[used],
-                weights=self.parameters.effect_size * design[used],
+                weights=self.settings.effect_size * design[used],
                 minlength=self.providers.n * n_aspects,
             )
             quality = gains.reshape(self.providers.n, n_aspects)
@@ -475,7 +526,7 @@ class CoproductionModel(mesa.Model):
         return np.add.reduceat(self.quality, bounds[:-1], axis=0) / np.diff(bounds)[:, None]
 
     def _exchange_attitudes(self) -> None:
-        s = self.parameters
+        s = self.settings
         if s.peer_rate == 0:
             return  # no exchange: skip drawing the matching
         first, second = bounded_confidence.random_matching(
@@ -493,7 +544,7 @@ class CoproductionModel(mesa.Model):
         One uniform draw per patient decides, nested, whether a visit is due,
         whether the patient attends and whether it goes well.
         """
-        s = self.parameters
+        s = self.settings
         p = self.patients
         n_groups = len(self.group_names)
         good_table = (
@@ -549,7 +600,7 @@ class CoproductionModel(mesa.Model):
     def _clinical_care(self, seen: NDArray[np.int64]) -> None:
         """At the visits attended (patients ``seen``): treatment starts, viral-load tests of
         those due, and counselling of those not adhering (``cascade``)."""
-        s, p = self.parameters, self.patients
+        s, p = self.settings, self.patients
         provider = p.provider[seen]
         on = p.on_treatment[seen]
         draw = self.rng.random(seen.size)
@@ -582,7 +633,7 @@ class CoproductionModel(mesa.Model):
         """A week of treatment: adherent patients may lapse (mistrust and stigma), and viral
         load follows adherence with its lag (``cascade``). ``mistrust`` is each patient's
         T^(trust−½); the stigma part of the hazard is per (provider, group) cell."""
-        s, p = self.parameters, self.patients
+        s, p = self.settings, self.patients
         stigma_hazard = cascade.stigma_lapse_hazard(
             self.providers.stigma.ravel(), s.adherence_lapse_rate, s.stigma_effect
         )
@@ -601,7 +652,7 @@ class CoproductionModel(mesa.Model):
         """Leaving and returning to care, with ``trust`` after this week's visits and
         ``mistrust`` its factor T^(trust−½). Leaving care stops treatment; experience slowly
         becomes history (the base rate, ``trust``)."""
-        s = self.parameters
+        s = self.settings
         p = self.patients
         # Tracing is per provider: its factor C^(tracing−½) too.
         tracing = p.per_provider(factor(s.tracing_effect, self.driver_quality["retention"]))
@@ -637,7 +688,7 @@ class CoproductionModel(mesa.Model):
             self.datacollector.collect(self)
 
     def __repr__(self) -> str:
-        s = self.parameters
+        s = self.settings
         return (
             f"CoproductionModel({s.name!r}, week={self.week}, sites={len(self.sites)}, "
             f"patients={self.patients.n}, providers={self.providers.n})"

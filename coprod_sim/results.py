@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shlex
 import shutil
 import signal
 import tempfile
@@ -48,9 +49,21 @@ RESULT_FILES = (
 )
 
 
-def provenance(model: CoproductionModel, seed: int | None, steps: int) -> dict[str, Any]:
-    """Everything needed to cite and reproduce a run, with this process's command line."""
-    return run_record(model, seed, steps, command_line())
+def provenance(
+    model: CoproductionModel, seed: int | None, steps: int, command: str | None = None
+) -> dict[str, Any]:
+    """Everything needed to cite and reproduce a run, with the command that makes it (by
+    default this process's command line)."""
+    return run_record(model, seed, steps, command_line() if command is None else command)
+
+
+def reproducing_command(model: CoproductionModel, seed: int | None, scenario_file: str) -> str:
+    """The ``coprod run`` command that makes this run again from its scenario saved as
+    ``scenario_file`` (changes made during the run are in the scenario)."""
+    return shlex.join(
+        ["coprod", "run", "--scenario", scenario_file, "--seed", str(seed or 0),
+         "--steps", str(model.week)]
+    )  # fmt: skip
 
 
 def check_out_dir(out: Path, overwrite: bool) -> None:
@@ -90,13 +103,18 @@ def check_out_dir(out: Path, overwrite: bool) -> None:
 
 
 def write_results(
-    model: CoproductionModel, out: Path, seed: int | None, overwrite: bool = False
+    model: CoproductionModel,
+    out: Path,
+    seed: int | None,
+    overwrite: bool = False,
+    command: str | None = None,
 ) -> Path:
-    """Write a finished run's results to ``out`` (atomically)."""
+    """Write a finished run's results to ``out`` (atomically); ``command`` is the command
+    recorded as having made them (by default this process's command line)."""
     out = Path(out)
     check_out_dir(out, overwrite)
     out.parent.mkdir(parents=True, exist_ok=True)
-    meta = provenance(model, seed, model.week)
+    meta = provenance(model, seed, model.week, command)
     frames = model.outputs.frames()
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:

@@ -73,6 +73,12 @@ class Teams:
         reps = self.representatives[site]
         return self.staff[site].tolist(), reps[reps != EMPTY].tolist()
 
+    def add_seats(self, seats: int) -> None:
+        """Every team gains ``seats`` empty representative seats (filled as any vacancy is:
+        at the team's next meeting)."""
+        empty = np.full((len(self), seats), EMPTY, dtype=np.int64)
+        self.representatives = np.hstack([self.representatives, empty])
+
     def seated(self) -> NDArray[np.bool_]:
         """(teams × seats): which seats are held."""
         return self.representatives != EMPTY

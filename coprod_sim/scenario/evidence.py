@@ -329,6 +329,8 @@ SCENARIO: dict[str, Evidence] = {
     "recovery": entry(CHOICE, source="Serrao et al. 2020"),
     "crisis_strain": entry(SHARE, 0.1, 0.5),
     "crisis_pressure": entry(RATIO + " minus 1", 1.0, 5.0, "assumption; Repenning & Sterman 2001"),
+    # --- changes during the run ---
+    "interventions": entry("weeks and settings", source="a scenario choice"),
 }
 
 SITE: dict[str, Evidence] = {

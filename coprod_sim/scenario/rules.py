@@ -18,7 +18,7 @@ from coprod_sim import limits
 from coprod_sim.errors import Problem
 
 if TYPE_CHECKING:  # schema.py runs these rules when it builds a Scenario, so it imports this
-    from coprod_sim.scenario.schema import Scenario, SiteSpec
+    from coprod_sim.scenario.schema import Intervention, Scenario, SiteSpec
 
 #: Tolerance for shares that must sum to 1.
 SHARE_TOLERANCE = 1e-6
@@ -322,6 +322,87 @@ def scaling_up_is_reachable(s: Scenario) -> Iterator[Problem]:
         )
 
 
+#: Settings an intervention may change during a run: those the model reads week by week.
+#: Everything else (the sites, groups, people and networks, the rates of care) is built
+#: once, at week 0, and is a different scenario, not a change during one.
+CHANGEABLE_MID_RUN: tuple[str, ...] = (
+    "power_sharing",
+    "inclusion",
+    "representative_seats",
+    "feedback_loop",
+    "acknowledgement",
+    "authority_support",
+    "crisis_week",
+    "crisis_duration",
+    "recovery",
+    "crisis_strain",
+)
+
+
+def intervention_problems(
+    current: Scenario, intervention: Intervention, where: str
+) -> list[Problem]:
+    """What is wrong with an intervention made under the settings ``current``: a setting
+    that cannot change during a run, seats taken away (a seat's holder would be sent
+    away, which the model has no rule for), or a crisis moved into the past or once it
+    has begun (the weeks already run cannot change)."""
+    problems = []
+    week, changes = intervention.week, intervention.changes
+    for name, value in changes.items():
+        if name not in CHANGEABLE_MID_RUN:
+            problems.append(
+                Problem(
+                    f"{where}.{name}",
+                    value,
+                    "cannot change during a run; the settings that can are "
+                    + ", ".join(CHANGEABLE_MID_RUN),
+                )
+            )
+    seats = changes.get("representative_seats")
+    if isinstance(seats, int) and seats < current.representative_seats:
+        problems.append(
+            Problem(
+                f"{where}.representative_seats",
+                seats,
+                f"seats can be added during a run, not taken away: must be >= "
+                f"{current.representative_seats}",
+            )
+        )
+    begun = current.crisis_week is not None and current.crisis_week <= week
+    for name in ("crisis_week", "crisis_duration"):
+        if name in changes and begun:
+            problems.append(
+                Problem(
+                    f"{where}.{name}",
+                    changes[name],
+                    f"the crisis began in week {current.crisis_week}, before week {week}: "
+                    "a crisis that has begun cannot be moved or resized",
+                )
+            )
+    start = changes.get("crisis_week")
+    if isinstance(start, int) and not begun and start <= week:
+        problems.append(
+            Problem(
+                f"{where}.crisis_week",
+                start,
+                f"a change made in week {week} holds from week {week + 1}: a crisis it sets "
+                f"must start in week {week + 1} or later",
+            )
+        )
+    return problems
+
+
+def interventions_can_be_made(s: Scenario) -> Iterator[Problem]:
+    """Every intervention changes only what can change during a run, to allowed values."""
+    if s.interventions:
+        from coprod_sim.errors import ScenarioError
+
+        try:
+            s.settings_from()
+        except ScenarioError as error:
+            yield from error.problems
+
+
 #: Every cross-field rule, in the order its problems are reported.
 RULES: tuple[Rule, ...] = (
     staff_assumptions_name_the_aspects,
@@ -338,6 +419,7 @@ RULES: tuple[Rule, ...] = (
     within_site_ties_make_a_small_world,
     scaling_up_is_reachable,
     aspect_roles_name_the_aspects,
+    interventions_can_be_made,
 )
 
 

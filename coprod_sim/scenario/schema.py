@@ -28,7 +28,7 @@ from coprod_sim.errors import Problem, ScenarioError, from_validation_error
 from coprod_sim.limits import TooDeepError, loads_toml
 from coprod_sim.mechanisms.power import LADDER
 from coprod_sim.scenario.overrides import set_dotted_keys
-from coprod_sim.scenario.rules import consistency_problems
+from coprod_sim.scenario.rules import consistency_problems, intervention_problems
 
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
 Weight = Annotated[float, Field(ge=0.0, le=1e6, allow_inf_nan=False)]
@@ -90,6 +90,30 @@ class SiteSpec(_Strict):
     group_shares: dict[str, Share] = Field(
         description="Expected share of each patient group at these sites; sums to 1."
     )
+
+
+class Intervention(_Strict):
+    """Settings changed during a run, from a given week on: managers withdraw their support,
+    a crisis begins, seats are added. Only the settings the model reads week by week may
+    change (``CHANGEABLE_MID_RUN``); adding seats enlarges each team by as many seats."""
+
+    week: int = Field(
+        ge=1,
+        le=limits.MAX_STEPS,
+        description="The week the change is made: it holds for every week simulated after "
+        "week `week` has been recorded.",
+    )
+    changes: dict[str, bool | int | float | str] = Field(
+        min_length=1, max_length=20, description="Settings and their new values."
+    )
+    label: str = Field("", max_length=200, description="What happened, in words (for charts).")
+
+    def describe(self) -> str:
+        """'week 30: authority_support = 0.1', or the label when it has one."""
+        if self.label:
+            return f"week {self.week}: {self.label}"
+        said = ", ".join(f"{k} = {v}" for k, v in self.changes.items())
+        return f"week {self.week}: {said}"
 
 
 class Scenario(_Strict):
@@ -496,6 +520,13 @@ class Scenario(_Strict):
         3.0, description="How much faster changes erode under crisis pressure."
     )
 
+    # --- changes during the run ---
+    interventions: list[Intervention] | None = Field(
+        None,
+        max_length=100,
+        description="Settings changed during the run, each from its week on (unset: none).",
+    )
+
     # --------------------------------------------------------------------------------------------
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -531,6 +562,46 @@ class Scenario(_Strict):
     @property
     def n_providers(self) -> int:
         return sum(s.count * s.providers for s in self.sites)
+
+    # --- changes during the run ---
+    def settings_from(self) -> list[tuple[int, Scenario]]:
+        """Each intervention's week and the settings in force from then on (every earlier
+        intervention applied too), in week order; interventions of one week in the order
+        given. The settings have no interventions of their own.
+
+        Raises :class:`ScenarioError` naming ``interventions.K.changes.FIELD`` for a
+        setting that cannot change during a run, a value the settings refuse, seats taken
+        away, or a crisis moved into the past or once it has begun."""
+        if not self.interventions:
+            return []
+        data = self.to_dict()
+        data.pop("interventions")
+        current = validate(data, "interventions")
+        order = sorted(range(len(self.interventions)), key=lambda k: self.interventions[k].week)
+        steps, problems = [], []
+        for k in order:
+            intervention = self.interventions[k]
+            where = f"interventions.{k}.changes"
+            found = intervention_problems(current, intervention, where)
+            if found:
+                problems += found
+                continue
+            changes = dict(intervention.changes)
+            added = int(changes.get("representative_seats", current.representative_seats))
+            added -= current.representative_seats
+            if added > 0:  # a team gains the seats; its staff stay
+                changes["team_size"] = current.team_size + added
+            try:
+                current = current.with_overrides(changes)
+            except ScenarioError as error:
+                problems += [
+                    Problem(f"{where}.{p.field}", p.value, p.allowed) for p in error.problems
+                ]
+                continue
+            steps.append((intervention.week, current))
+        if problems:
+            raise ScenarioError(problems, "interventions")
+        return steps
 
     # --- TOML ---
     def to_dict(self) -> dict[str, Any]:
@@ -595,6 +666,7 @@ _ALLOWED = {
     "sites": tuple(SiteSpec.model_fields),
     "groups": tuple(PatientGroup.model_fields),
     "aspect_roles": tuple(AspectRole.model_fields),
+    "interventions": tuple(Intervention.model_fields),
 }
 
 
