@@ -38,8 +38,11 @@ run: $(STAMP)
 # Both cores, one test file to a worker (pytest-xdist): a file's module fixtures (the quick
 # validation study, the docs site, the app server) are built once, and its tests run in order.
 TEST_WORKERS ?= auto
+# The tests marked `alone` time the app under a load they make; they run afterwards, one
+# at a time, so no other test adds to it.
 test: $(STAMP) $(ASSETS)
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --maxprocesses 2 --dist loadfile
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --maxprocesses 2 --dist loadfile -m "not alone"
+	$(BIN)/python -m pytest -m alone
 
 # The inner loop, under a minute: no slow, browser, Dask or validation tests (markers in
 # pyproject.toml, given in tests/conftest.py), so no front-end files needed either.

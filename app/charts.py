@@ -14,6 +14,7 @@ scenario and seed give the same charts.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -45,6 +46,95 @@ def group_colour(name: str, index: int) -> str:
     return GROUP_COLOURS.get(name, FALLBACK_COLOURS[index % len(FALLBACK_COLOURS)])
 
 
+@dataclass(frozen=True)
+class Timeline:
+    """What happened during a run, for every chart of it: the changes made (week, what)
+    and the crisis (first and last week shaded)."""
+
+    changes: tuple[tuple[int, str], ...] = ()
+    crisis: tuple[int, int] | None = None
+
+    @classmethod
+    def of(cls, scenario: Scenario) -> Timeline:
+        """A scenario's changes during the run and its crisis (as a change may set it)."""
+        settings = [scenario, *(s for _, s in scenario.settings_from())]
+        crisis = None
+        for s in settings:  # a crisis may be set, then moved, before it begins
+            if s.crisis_week is not None:
+                # The crisis acts in steps crisis_week .. crisis_week + duration - 1, which
+                # end at the rows crisis_week .. + duration - 1: shade from the row before.
+                crisis = (s.crisis_week - 1, s.crisis_week - 1 + s.crisis_duration)
+        changes = tuple(
+            (i.week, i.label or ", ".join(f"{k} = {v}" for k, v in i.changes.items()))
+            for i in sorted(scenario.interventions or (), key=lambda i: i.week)
+        )
+        return cls(changes, crisis)
+
+    def layers(self) -> list[Spec]:
+        """Vega-Lite layers: a grey band over the crisis, a dashed rule per change."""
+        out: list[Spec] = []
+        if self.crisis is not None:
+            start, end = self.crisis
+            out.append(
+                {
+                    "data": {"values": [{"start": start, "end": end, "what": "crisis"}]},
+                    "mark": {"type": "rect", "color": "#bab0ac", "opacity": 0.35},
+                    "encoding": {
+                        "x": {"field": "start", "type": "quantitative"},
+                        "x2": {"field": "end"},
+                        "tooltip": {"field": "what"},
+                    },
+                }
+            )
+        if self.changes:
+            out.append(
+                {
+                    "data": {"values": [{"week": w, "what": t} for w, t in self.changes]},
+                    "mark": {"type": "rule", "strokeDash": [6, 4], "color": "#333"},
+                    "encoding": {
+                        "x": {"field": "week", "type": "quantitative"},
+                        "tooltip": {"field": "what"},
+                    },
+                }
+            )
+        return out
+
+
+#: Presenter mode, for a projector at 1024×768: two charts side by side, 18 px text.
+PRESENTER_WIDTH, PRESENTER_HEIGHT = 360, 190
+PRESENTER_FONT = 18
+
+
+def presented(spec: Spec) -> Spec:
+    """The chart for a projector: larger, 18 px text, thick lines (the colours are already
+    colour-blind-safe). Legends go in one column of whole labels, under the chart, so two
+    charts fit side by side."""
+
+    def one_column(node: Any) -> Any:
+        if isinstance(node, list):
+            return [one_column(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        out = {key: one_column(value) for key, value in node.items()}
+        if isinstance(out.get("legend"), dict):
+            out["legend"] = {**out["legend"], "columns": 1, "labelLimit": PRESENTER_WIDTH}
+        return out
+
+    out = one_column(spec)
+    out["width"], out["height"] = PRESENTER_WIDTH, PRESENTER_HEIGHT
+    font = PRESENTER_FONT
+    out["config"] = {
+        **spec.get("config", {}),
+        "title": {"fontSize": font + 2},
+        "axis": {"labelFontSize": font, "titleFontSize": font, "titleLimit": PRESENTER_HEIGHT},
+        "legend": {"labelFontSize": font, "symbolStrokeWidth": 4, "rowPadding": 2},
+        "line": {"strokeWidth": 4},
+        "rule": {"strokeWidth": 3},
+        "point": {"size": 90},
+    }
+    return out
+
+
 def _rounded(values: np.ndarray, digits: int = 4) -> list[float | None]:
     """JSON-ready numbers: rounded (a smaller message to the browser), NaN as null."""
     return [None if not np.isfinite(v) else round(float(v), digits) for v in values]
@@ -58,11 +148,15 @@ def lines(
     y_title: str,
     colours: Mapping[str, str] | None = None,
     y_domain: tuple[float, float] | None = None,
-    marker_week: int | None = None,
+    timeline: Timeline | None = None,
     x_max: int | None = None,
 ) -> Spec:
     """Several named series over weeks as one line chart (long format). ``x_max`` fixes
-    the week axis (the run's horizon), so a live run grows across a still chart."""
+    the week axis (the run's horizon), so a live run grows across a still chart; a
+    ``timeline`` marks each change made during the run and shades a crisis.
+
+    Straight segments join the weeks: a smoothing curve would turn a count that steps up
+    (changes adopted) into an S and invent values between weeks."""
     weeks = np.asarray(weeks)
     values: list[dict[str, Any]] = []
     for name, ys in series.items():
@@ -80,7 +174,13 @@ def lines(
     }
     if colours:
         colour["scale"] = {"domain": names, "range": [colours[n] for n in names]}
-    y: dict[str, Any] = {"field": "value", "type": "quantitative", "title": y_title}
+    # A long title is cut to the chart's height rather than drawn past it.
+    y: dict[str, Any] = {
+        "field": "value",
+        "type": "quantitative",
+        "title": y_title,
+        "axis": {"titleLimit": HEIGHT},
+    }
     if y_domain is not None:
         y["scale"] = {"domain": list(y_domain)}
     x: dict[str, Any] = {
@@ -94,7 +194,7 @@ def lines(
     layers: list[Spec] = [
         {
             # Points while there are too few weeks to draw a line (week 0 alone).
-            "mark": {"type": "line", "interpolate": "monotone", "point": len(weeks) < 3},
+            "mark": {"type": "line", "interpolate": "linear", "point": len(weeks) < 3},
             "encoding": {
                 "x": x,
                 "y": y,
@@ -102,14 +202,8 @@ def lines(
             },
         }
     ]
-    if marker_week is not None:
-        layers.append(
-            {
-                "data": {"values": [{"week": marker_week}]},
-                "mark": {"type": "rule", "strokeDash": [4, 3], "color": "#999"},
-                "encoding": {"x": {"field": "week", "type": "quantitative"}},
-            }
-        )
+    if timeline is not None:
+        layers = timeline.layers() + layers
     return {
         "$schema": SCHEMA,
         "usermeta": EMBED,
@@ -136,7 +230,7 @@ def explore_charts(
 ) -> dict[str, Spec]:
     """The explorer's live charts of one run, by name; ``horizon`` fixes the week axis."""
     weeks = frame["week"].to_numpy()
-    crisis = scenario.crisis_week
+    timeline = Timeline.of(scenario)
     stigma, stigma_colours = _group_series(frame, scenario, "stigma")
     value, value_colours = _group_series(frame, scenario, "value")
     retention, retention_colours = _group_series(frame, scenario, "retention")
@@ -160,7 +254,7 @@ def explore_charts(
                 "representatives' trust": "#f28e2b",
             },
             y_domain=(0, 1),
-            marker_week=crisis,
+            timeline=timeline,
             x_max=horizon,
         ),
         "stigma": lines(
@@ -170,7 +264,7 @@ def explore_charts(
             y_title="stigma (0–1)",
             colours=stigma_colours,
             y_domain=(0, 1),
-            marker_week=crisis,
+            timeline=timeline,
             x_max=horizon,
         ),
         "changes": lines(
@@ -180,9 +274,9 @@ def explore_charts(
                 "staff-originated": frame["staff_originated"].to_numpy(),
             },
             title="Changes adopted, by who proposed them",
-            y_title="changes adopted (site × change)",
+            y_title="changes adopted",
             colours={"patient-originated": "#e15759", "staff-originated": "#79706e"},
-            marker_week=crisis,
+            timeline=timeline,
             x_max=horizon,
         ),
         "value": lines(
@@ -191,7 +285,7 @@ def explore_charts(
             title="Value of care to each group, and the equity gap",
             y_title="value (0–1)",
             colours=value_colours,
-            marker_week=crisis,
+            timeline=timeline,
             x_max=horizon,
         ),
         "retention": lines(
@@ -200,7 +294,7 @@ def explore_charts(
             title="Retention in care",
             y_title="share in care",
             colours=retention_colours,
-            marker_week=crisis,
+            timeline=timeline,
             x_max=horizon,
         ),
     }
@@ -319,10 +413,15 @@ def designs_band(
     *,
     title: str,
     y_title: str,
+    bounds: tuple[float, float] | None = None,
 ) -> Spec:
-    """Each design's mean over replications with its band, on one chart."""
+    """Each design's mean over replications with its band, on one chart. ``bounds`` are
+    the values the outcome can take (0 and 1 for a share): a t interval near a bound can
+    reach past it, which no run can, so the band is cut there."""
     values = []
     for name, (mean, low, high) in designs.items():
+        if bounds is not None:
+            low, high = np.clip(low, *bounds), np.clip(high, *bounds)
         values += [
             {"week": int(w), "design": name, "mean": m, "low": lo, "high": hi}
             for w, m, lo, hi in zip(

@@ -22,7 +22,8 @@ import solara
 import solara.lab
 
 from app import charts, state
-from app.explore import Chart, ControlInput, ProblemList
+from app.components import Chart, ControlInput, ProblemList, SeedField, StaleWarning
+from app.info import PAGES, InfoPanel
 from app.pairs import (
     Finding,
     PairResult,
@@ -30,6 +31,7 @@ from app.pairs import (
     findings,
     framing,
     interval_level,
+    results_bundle,
     run_designs,
     verdict_words,
 )
@@ -302,13 +304,11 @@ def Results(result: PairResult, stale: list[str]) -> None:
     the reference over the weeks."""
     solara.Markdown("### Which design did better, and how sure is that?")
     if stale:
-        with solara.Div(classes=["compare-stale"]):
-            solara.Warning(
-                "These results are stale: "
-                + "; ".join(stale)
-                + " after they were run. Run the comparison again to update them.",
-                dense=True,
-            )
+        StaleWarning(
+            "; ".join(stale) + " after they were run",
+            "Run the comparison again to update them.",
+            ["compare-stale"],
+        )
     for description in result.descriptions:
         solara.Text(description, style={"display": "block", "font-weight": "bold"})
     chosen = {o.key: minimum_of(o.key) for o in state.OUTCOMES}
@@ -362,6 +362,11 @@ def Results(result: PairResult, stale: list[str]) -> None:
     with solara.Row(classes=["compare-charts"], style={"flex-wrap": "wrap", "gap": "8px"}):
         for key, spec in specs.items():
             Chart(f"diff-{key}", spec)
+    solara.FileDownload(
+        lambda: results_bundle(result, "comparison"),
+        filename=f"comparison-seed{result.root_seed}.zip",
+        label="Download the runs: designs, seeds, version (ZIP)",
+    )
 
 
 @solara.component
@@ -374,6 +379,7 @@ def Page() -> None:
         "replication *r* of each starts from the same seed, so the differences are paired. "
         "Each design after A is compared with A."
     )
+    InfoPanel(PAGES["compare"], title="About Compare")
     with solara.Row(style={"flex-wrap": "wrap", "align-items": "flex-start"}):
         for index in range(count):
             with solara.Div(style={"width": "380px"}):
@@ -397,11 +403,7 @@ def Page() -> None:
                 f"Weeks: {weeks.value}", value=weeks.value, min=4, max=156, on_value=weeks.set
             )
 
-            def set_seed(value: int | None) -> None:
-                if value is not None and value >= 0:
-                    root_seed.set(int(value))
-
-            solara.InputInt("Root seed", value=root_seed.value, on_value=set_seed)
+            SeedField("Root seed", root_seed.value, root_seed.set)
             solara.Button(
                 "Run comparison",
                 color="primary",

@@ -8,25 +8,31 @@ The model runs in the server; each step redraws the charts from
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import solara
 
 from app import charts, state
-from app.network import network_spec, site_network
-from app.vega import VegaLiteLive, split_data
-from coprod_sim import CoproductionModel, Problem, preset_names
+from app.components import Chart, ControlInput, ProblemList, SeedField
+from app.info import PAGES, Glossary, InfoPanel
+from app.network import NetworkView
+from coprod_sim import CoproductionModel, preset_names
 
 #: Pause between weeks while playing, so a class can follow (seconds).
 PLAY_INTERVAL = 0.15
-# One lock for stepping and rebuilding: the play thread and a button press must never
-# touch a model at the same time. Steps take milliseconds, so sharing it is cheap.
-_LOCK = threading.RLock()
+#: While playing, a session rests at least this many times as long as its last week took
+#: (the step and its redraw): every session shares the server's processor, and a large
+#: run that took it all would stall the other classes' steps. A CaReQIC week takes a few
+#: tens of milliseconds, so its pace is PLAY_INTERVAL's.
+PLAY_REST_FACTOR = 3.0
 
 
 def step_once() -> None:
     """One week, unless the run has reached its horizon."""
-    with _LOCK:
+    with state.session_lock():
         model = state.current_model()
         if model.week < state.weeks.value:
             state.step_model(1)
@@ -34,7 +40,7 @@ def step_once() -> None:
 
 def reset() -> None:
     """Back to week 0 of the current scenario and seed."""
-    with _LOCK:
+    with state.session_lock():
         state.reset_model()
 
 
@@ -42,74 +48,12 @@ def reset() -> None:
 # Pieces
 # ---------------------------------------------------------------------------------------------
 @solara.component
-def ProblemList(problems: tuple[Problem, ...], title: str, classes: list[str]) -> None:
-    """Problems as 'field = value: what is allowed', one per line, under a title."""
-    if not problems:
-        return
-    with solara.Div(classes=classes), solara.Error(icon=False, dense=True):
-        solara.Text(title, style={"font-weight": "bold", "display": "block"})
-        for problem in problems:
-            solara.Text(f"• {problem}", style={"display": "block"})
-
-
-@solara.component
-def Chart(name: str, spec: charts.Spec) -> None:
-    """One Vega-Lite chart in a wrapper the tests can find by class."""
-    shape, data = split_data(spec)  # a millisecond or two; only charts that changed render
-    with solara.Div(classes=["coprod-chart", f"chart-{name}"]):
-        VegaLiteLive.element(spec=shape, datasets_json=data)
-
-
-@solara.component
-def ControlInput(control: state.Control, value: Any, on_value: Any = None) -> None:
-    """One scenario field as a slider or a choice, its label and value above it (a label
-    beside the slider would squeeze it). A change calls ``on_value`` (by default: rebuild
-    the explorer's model with the new value)."""
-
-    def apply(new: Any) -> None:
-        if on_value is not None:
-            on_value(new)
-            return
-        with _LOCK:
-            state.set_controls({control.field: new})
-
-    with solara.Div(classes=["control", f"control-{control.field}"], style={"margin": "4px 0"}):
-        solara.Text(
-            f"{control.label}: {control.describe(value)}",
-            classes=["control-label"],
-            style={"font-size": "0.9em", "display": "block"},
-        )
-        if control.kind == "int":
-            solara.SliderInt(
-                "",
-                value=int(value),
-                min=int(control.low),
-                max=int(control.high),
-                step=int(control.step),
-                on_value=apply,
-                thumb_label=True,
-            )
-        elif control.kind == "float":
-            solara.SliderFloat(
-                "",
-                value=float(value),
-                min=control.low,
-                max=control.high,
-                step=control.step,
-                on_value=apply,
-                thumb_label=True,
-            )
-        elif control.kind == "choice":
-            solara.Select("", value=value, values=list(control.choices), on_value=apply)
-
-
-@solara.component
 def CrisisControls(values: dict[str, Any]) -> None:
     """A crisis on or off, when it strikes, how long it lasts and how sites recover."""
     on = values["crisis_week"] is not None
 
     def toggle(checked: bool) -> None:
-        with _LOCK:
+        with state.session_lock():
             state.set_controls({"crisis_week": 30 if checked else None})
 
     solara.Checkbox(label="A crisis strikes (command-and-control)", value=on, on_value=toggle)
@@ -118,7 +62,7 @@ def CrisisControls(values: dict[str, Any]) -> None:
 
     def set_field(name: str):
         def apply(new: Any) -> None:
-            with _LOCK:
+            with state.session_lock():
                 state.set_controls({name: new})
 
         return apply
@@ -153,15 +97,36 @@ def _heading(text: str) -> None:
 
 @solara.component
 def Import() -> None:
-    """Import a TOML scenario; its problems, or a confirmation, are shown right here."""
+    """Import a TOML scenario, dropped as a file or pasted as text; its problems, or a
+    confirmation, are shown right here."""
     _heading("Import a scenario")
+    pasted, set_pasted = solara.use_state("")
 
     def on_file(info: dict) -> None:
         data = info["data"] if info.get("data") is not None else info["file_obj"].read()
-        with _LOCK:
+        with state.session_lock():
             state.import_scenario(info["name"], data)
 
+    def import_pasted() -> None:
+        with state.session_lock():
+            state.import_scenario("pasted.toml", pasted.encode())
+
     solara.FileDrop(label="Drop a scenario .toml file here", on_file=on_file, lazy=False)
+    with solara.Div(classes=["paste-import"]):
+        solara.InputTextArea(
+            "…or paste a scenario's TOML here",
+            value=pasted,
+            on_value=set_pasted,
+            rows=3,
+            continuous_update=True,  # the button reads what is typed, not what was left
+        )
+        solara.Button(
+            "Import the pasted scenario",
+            on_click=import_pasted,
+            disabled=not pasted.strip(),
+            outlined=True,
+            color="primary",
+        )
     ProblemList(
         state.import_problems.value,
         state.import_message.value,
@@ -173,7 +138,8 @@ def Import() -> None:
 
 @solara.component
 def Downloads(model: CoproductionModel | None) -> None:
-    """The scenario as TOML and the results so far as CSV or Parquet, built on click."""
+    """The scenario as TOML, and the run so far with everything needed to make it again,
+    built on click."""
     _heading("Download")
     scenario = state.scenario.value
     solara.FileDownload(
@@ -183,15 +149,18 @@ def Downloads(model: CoproductionModel | None) -> None:
     )
     if model is not None:
         seed = state.seed.value
-        # The files are built when clicked, so they hold every week run so far.
-        stem = f"{scenario.name}-seed{seed}"
+        # Built when clicked, so it holds every week run so far (its folder inside names
+        # the week). The file's name leaves the week out: this is not redrawn each step.
         solara.FileDownload(
-            lambda: state.results_csv(model), filename=f"{stem}.csv", label="Results (CSV)"
+            lambda: state.results_bundle(model, seed),
+            filename=f"{model.parameters.name}-seed{seed}.zip",
+            label="Results so far (ZIP)",
         )
-        solara.FileDownload(
-            lambda: state.results_parquet(model, seed),
-            filename=f"{stem}.parquet",
-            label="Results (Parquet)",
+        # A button's label does not wrap: a long one would widen the sidebar over the page.
+        solara.Text(
+            "The four tables, the scenario, the seed, the version and the command that makes "
+            "the same run again.",
+            style={"display": "block", "font-size": "0.85em", "color": "#555"},
         )
 
 
@@ -203,7 +172,7 @@ def Sidebar(model: CoproductionModel | None) -> None:
 
     def choose(name: str) -> None:
         if name in presets:
-            with _LOCK:
+            with state.session_lock():
                 state.choose_preset(name)
 
     solara.Select(
@@ -219,15 +188,17 @@ def Sidebar(model: CoproductionModel | None) -> None:
         style={"font-size": "0.85em"},
     )
 
-    def set_seed(value: int | None) -> None:
-        if value is not None and value >= 0 and value != state.seed.value:
-            state.seed.set(int(value))
-            reset()
+    def set_seed(seed: int) -> None:
+        with state.session_lock():
+            state.seed.set(seed)
+            state.reset_model()
 
-    solara.InputInt("Seed", value=state.seed.value, on_value=set_seed)
+    SeedField("Seed", state.seed.value, set_seed)
+    _heading("Settings (a change starts the run again from week 0)")
     values = state.control_values(state.scenario.value)
     for control in state.CONTROLS:
-        ControlInput(control, values[control.field])
+        # Keyed by refusals: after a refused value every control shows the scenario's.
+        ControlInput(control, values[control.field]).key(f"{control.field}-{state.refusals.value}")
     CrisisControls(values)
     ProblemList(
         state.control_problems.value,
@@ -238,6 +209,86 @@ def Sidebar(model: CoproductionModel | None) -> None:
     Downloads(model)
 
 
+@dataclass(frozen=True)
+class Intervention:
+    """A change a class can make during a run, in its words, and the settings it sets."""
+
+    label: str
+    changes: Callable[[CoproductionModel], dict[str, Any]]
+
+
+#: What can change during a run, as a teacher would put it.
+INTERVENTIONS: tuple[Intervention, ...] = (
+    Intervention("Managers withdraw their support", lambda m: {"authority_support": 0.1}),
+    Intervention("Managers back the work fully", lambda m: {"authority_support": 0.9}),
+    Intervention("A crisis begins (12 weeks)", lambda m: {"crisis_week": m.week + 1}),
+    Intervention(
+        "One more seat for patient representatives",
+        lambda m: {"representative_seats": m.settings.representative_seats + 1},
+    ),
+    Intervention("The team stops reporting back", lambda m: {"feedback_loop": 0.0}),
+    Intervention("The team always reports back", lambda m: {"feedback_loop": 1.0}),
+    Intervention("Power is delegated to patients (rung 7)", lambda m: {"power_sharing": 7}),
+    Intervention("Patients are only informed (rung 3)", lambda m: {"power_sharing": 3}),
+)
+INTERVENTION_BY_LABEL = {i.label: i for i in INTERVENTIONS}
+
+
+@solara.component
+def Interventions(model: CoproductionModel) -> None:
+    """Change a setting now, without starting again; each change is marked on every chart
+    and kept in the scenario (Reset replays it)."""
+    state.tick.get()  # the week and the list of changes follow each step
+    chosen, set_chosen = solara.use_state(INTERVENTIONS[0].label)
+
+    def make() -> None:
+        with state.session_lock():
+            built = state.current_model()
+            state.intervene(INTERVENTION_BY_LABEL[chosen].changes(built), label=chosen)
+
+    def clear() -> None:
+        with state.session_lock():
+            state.clear_interventions()
+
+    with solara.Div(classes=["interventions"]):
+        with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
+            with solara.Div(style={"width": "360px"}):
+                solara.Select(
+                    "Change now, without starting again",
+                    value=chosen,
+                    values=[i.label for i in INTERVENTIONS],
+                    on_value=set_chosen,
+                )
+            solara.Button(
+                f"Make this change at week {model.week}",
+                on_click=make,
+                color="primary",
+                outlined=True,
+                # Before week 1 nothing has run: a change then is a setting in the sidebar.
+                disabled=model.week == 0 or model.week >= state.weeks.value,
+            )
+            if model.week == 0:
+                solara.Text(
+                    "Step or play first: before the run starts, use the settings.",
+                    classes=["interventions-hint"],
+                    style={"font-size": "0.9em", "color": "#555"},
+                )
+            made = model.parameters.interventions or []
+            if made:
+                solara.Button("Remove the changes (start again)", on_click=clear, text=True)
+        if made:
+            solara.Text(
+                "Changes made: " + "; ".join(i.describe() for i in made),
+                classes=["interventions-made"],
+                style={"display": "block", "font-size": "0.9em"},
+            )
+        ProblemList(
+            state.intervention_problems.value,
+            "That change cannot be made:",
+            ["intervention-errors"],
+        )
+
+
 @solara.component
 def Player(model: CoproductionModel) -> None:
     """Reset, play or pause, step; and how far the run is."""
@@ -245,14 +296,17 @@ def Player(model: CoproductionModel) -> None:
 
     def play_loop(cancel: threading.Event) -> None:
         # Stops between weeks only: on Pause, a new horizon or leaving the page (``cancel``).
+        lock = state.session_lock()
         while state.playing.value and not cancel.is_set():
-            with _LOCK:
+            started = time.perf_counter()
+            with lock:
                 current = state.current_model()
                 if current.week >= state.weeks.value:
                     state.playing.set(False)
                     break
-                state.step_model(1)
-            cancel.wait(PLAY_INTERVAL)
+                state.step_model(1)  # the redraw is rendered here too
+            took = time.perf_counter() - started
+            cancel.wait(max(PLAY_INTERVAL, PLAY_REST_FACTOR * took))
 
     # Not Solara's default "intrusive" cancelling, which raises inside the thread wherever it
     # is, and could leave a model half way through a week.
@@ -267,20 +321,24 @@ def Player(model: CoproductionModel) -> None:
             disabled=not playing and model.week >= state.weeks.value,
         )
         solara.Button("Step", on_click=step_once, color="primary", disabled=playing)
-
-        def set_weeks(value: int) -> None:
-            state.weeks.set(int(value))
-
-        with solara.Div(style={"width": "220px"}):
-            solara.SliderInt(
-                f"Run to week {state.weeks.value}",
-                value=state.weeks.value,
-                min=4,
-                max=208,
-                step=1,
-                on_value=set_weeks,
-            )
+        Horizon(model)
         WeekCounter(model)
+
+
+@solara.component
+def Horizon(model: CoproductionModel) -> None:
+    """The week to run to: never before the week already reached."""
+    state.tick.get()
+    reached = model.week
+    with solara.Div(classes=["horizon"], style={"width": "220px"}):
+        solara.SliderInt(
+            f"Run to week {state.weeks.value}",
+            value=state.weeks.value,
+            min=max(4, reached),
+            max=state.MAX_SESSION_WEEKS,
+            step=1,
+            on_value=state.set_horizon,
+        )
 
 
 @solara.component
@@ -297,92 +355,74 @@ def WeekCounter(model: CoproductionModel) -> None:
     )
 
 
+#: The charts shown together in presenter mode, one or two at a time; "network" is the
+#: network view of one site, with its choices (drawn for a projector by ``app.network``).
+PRESENTER_VIEWS = {
+    "Trust and stigma": ("trust", "stigma"),
+    "Changes and value": ("changes", "value"),
+    "Retention in care": ("retention",),
+    "Site network": ("network",),
+}
+presenter_view = solara.reactive(next(iter(PRESENTER_VIEWS)))  # one value per session
+
+
 @solara.component
-def Charts(model: CoproductionModel) -> None:
-    """The live charts; rebuilt only when the model has stepped."""
+def Charts(model: CoproductionModel, only: tuple[str, ...] | None = None) -> None:
+    """The live charts (``only`` those named); rebuilt only when the model has stepped."""
     tick = state.tick.value
     scenario = model.parameters
     horizon = state.weeks.value
     specs = solara.use_memo(
         lambda: charts.explore_charts(model.outputs.collaborative(), scenario, horizon),
-        dependencies=[id(model), tick, horizon],
+        dependencies=[id(model), tick, horizon, id(scenario)],
     )
-    with solara.Row(style={"flex-wrap": "wrap", "gap": "8px"}):
-        for name, spec in specs.items():
-            Chart(name, spec)
-
-
-@solara.component
-def NetworkView(model: CoproductionModel) -> None:
-    """One site's people and ties, coloured by trust or stigma: the choices here, the
-    drawing (redrawn every week) in ``NetworkChart``."""
-    site_names = [site.name for site in model.sites]
-    site, set_site = solara.use_state(0)
-    colour_by, set_colour_by = solara.use_state("trust")
-    site = min(site, len(site_names) - 1)
-    with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
-        with solara.Div(style={"width": "220px"}):
-            solara.Select(
-                "Site",
-                value=site_names[site],
-                values=site_names,
-                on_value=lambda name: set_site(site_names.index(name)),
-            )
-        solara.ToggleButtonsSingle(
-            value=colour_by, values=["trust", "stigma"], on_value=set_colour_by
-        )
-    solara.Text(
-        "■ manager · ◆ provider · ▲ patient representative · ● patient (faded: out of care). "
-        "Orange ties: the improvement team; dark: colleagues; light: who sees whom. "
-        + (
-            "Colour: patients' trust in providers, providers' regard for patients."
-            if colour_by == "trust"
-            else "Colour: stigma a patient meets from their provider toward their group; a "
-            "provider's mean stigma toward the key populations."
-        ),
-        style={"font-size": "0.8em", "display": "block", "max-width": "640px"},
-    )
-    NetworkChart(model, site, colour_by)
-
-
-@solara.component
-def NetworkChart(model: CoproductionModel, site: int, colour_by: str) -> None:
-    """The site network, redrawn after every step."""
-    tick = state.tick.value
-    network = solara.use_memo(
-        lambda: site_network(model, site, colour_by),  # type: ignore[arg-type]
-        dependencies=[id(model), tick, site, colour_by],
-    )
-    solara.Text(
-        f"{network['site']}: {network['providers']} providers "
-        f"({network['team_providers']} on the team), {network['representatives']} "
-        f"representative(s) on the team, {network['patients']} patients.",
-        style={"font-size": "0.85em", "display": "block"},
-    )
-    Chart("network", network_spec(network, colour_by))  # type: ignore[arg-type]
+    shown = [name for name in specs if only is None or name in only]
+    if shown:
+        with solara.Row(style={"flex-wrap": "wrap", "gap": "8px"}):
+            for name in shown:
+                Chart(name, specs[name])
+    if only is not None and "network" in only:
+        NetworkView(model)  # its choices above its chart, not beside the charts in the row
 
 
 @solara.component
 def Page() -> None:
     """The Explore page; the model is built after the first render, per session."""
     model = state.model.value
+    presenter = state.presenter.value
 
     def build_first() -> None:
         if state.model.value is None:
             reset()
 
     solara.use_effect(build_first, [])
-    with solara.Sidebar():
-        Sidebar(model)
+    if not presenter:  # on a projector the controls give way to the charts
+        with solara.Sidebar():
+            Sidebar(model)
     if model is None:
         solara.SpinnerSolara()
         solara.Text("Building the collaborative…")
         return
     scenario = model.parameters
-    solara.Markdown(
-        f"### {scenario.name} · {len(model.sites)} sites · {model.patients.n:,} patients · "
-        f"seed {state.seed.value}"
+    solara.Text(
+        f"{scenario.name} · {len(model.sites)} sites · {model.patients.n:,} patients · "
+        f"seed {state.seed.value}",
+        classes=["explore-title"],
+        style={"font-weight": "bold", "font-size": "1.3em", "display": "block"},
     )
     Player(model)
+    Interventions(model)
+    if presenter:
+        solara.ToggleButtonsSingle(
+            value=presenter_view.value,
+            values=list(PRESENTER_VIEWS),
+            on_value=presenter_view.set,
+            classes=["presenter-views"],
+        )
+        Charts(model, only=PRESENTER_VIEWS[presenter_view.value])
+        return
+    with solara.Row(style={"gap": "8px", "flex-wrap": "wrap"}):
+        InfoPanel(PAGES["explore"])
+        Glossary()
     Charts(model)
     NetworkView(model)

@@ -20,6 +20,9 @@ number of intervals shown (:func:`interval_level`).
 
 from __future__ import annotations
 
+import io
+import shlex
+import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -28,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from app.state import OUTCOMES, Outcome
-from coprod_sim import CoproductionModel, Scenario
+from coprod_sim import CoproductionModel, Scenario, provenance
 from coprod_sim.experiments import (
     Interval,
     Side,
@@ -392,3 +395,57 @@ def framing(result: PairResult, outcomes: Sequence[Outcome], adjusted: bool) -> 
         f"The intervals are unadjusted: each is a 95% paired interval on its own, so among "
         f"{total} about {0.05 * total:.0f} may miss the true difference by chance."
     )
+
+
+def results_bundle(result: PairResult, title: str = "comparison") -> bytes:
+    """A comparison's runs as a ZIP anyone can check and make again: each design's
+    scenario (``A.toml``, ``B.toml``, ...), every replication's weekly series with its seed
+    (``weekly.csv``) and its outcomes after the last week (``outcomes.csv``), and a README
+    with the package version, each scenario's SHA-256, the root seed, the replications'
+    seeds and the ``coprod compare`` command that runs the same replications."""
+    letters = "ABCDEFGH"[: result.designs]
+    seeds = [replication_seed(result.root_seed, r) for r in range(result.replications)]
+    weekly, outcomes = [], []
+    for d, letter in enumerate(letters):
+        for r, frame in enumerate(result.collaborative[d]):
+            meta = {"design": letter, "name": result.names[d], "replication": r, "seed": seeds[r]}
+            weekly.append(frame.assign(**meta))
+            last = frame.iloc[-1]
+            outcomes.append(
+                {
+                    **meta,
+                    "week": int(last["week"]),
+                    **{o.key: float(o.series(frame, result.scenarios[d])[-1]) for o in OUTCOMES},
+                }
+            )
+    files = {
+        f"{letter}.toml": s.to_toml() for letter, s in zip(letters, result.scenarios, strict=True)
+    }
+    command = shlex.join(
+        ["coprod", "compare", *files, "--replications", str(result.replications),
+         "--steps", str(int(result.weeks[-1])), "--seed", str(result.root_seed)]
+    )  # fmt: skip
+    lines = [
+        f"coprod_sim {provenance.package_version()}: {title}, {result.replications} paired "
+        f"replications of {int(result.weeks[-1])} weeks, root seed {result.root_seed}.",
+        "",
+        *(
+            f"Design {letter} ({result.names[d]}): {letter}.toml, scenario {s.name!r}, "
+            f"SHA-256 {provenance.scenario_sha256(s)}"
+            for d, (letter, s) in enumerate(zip(letters, result.scenarios, strict=True))
+        ),
+        "",
+        "Replication r of every design starts from the same seed (common random numbers):",
+        *(f"    replication {r}: seed {seed}" for r, seed in enumerate(seeds)),
+        "",
+        f"To run the same replications again:\n    {command}",
+        "",
+    ]
+    files["weekly.csv"] = pd.concat(weekly, ignore_index=True).to_csv(index=False)
+    files["outcomes.csv"] = pd.DataFrame(outcomes).to_csv(index=False)
+    files["README.txt"] = "\n".join(lines)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, text in files.items():
+            archive.writestr(f"{title}/{name}", text)
+    return buffer.getvalue()

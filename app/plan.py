@@ -54,7 +54,8 @@ import solara.lab
 import tomli_w
 
 from app import charts, state
-from app.explore import Chart, ControlInput
+from app.components import Chart, ControlInput, StaleWarning
+from app.info import PAGES, InfoPanel
 from coprod_sim import Problem, load_scenario, preset_names
 from coprod_sim.errors import PlanError
 from coprod_sim.planning.run import completed_runs
@@ -1065,12 +1066,11 @@ def Results(outcome: PlanOutcome, stale: bool) -> None:
         return
     solara.Markdown(f"### {html.escape(outcome.name)}: the designs weighed")
     if stale:
-        with solara.Div(classes=["plan-stale"]):
-            solara.Warning(
-                "These results are stale: the settings changed after this plan was run. "
-                "Run the plan again to update them.",
-                dense=True,
-            )
+        StaleWarning(
+            "the settings changed after this plan was run",
+            "Run the plan again to update them.",
+            ["plan-stale"],
+        )
     solara.Text(
         choice_sentence(outcome),
         classes=["plan-choice"],
@@ -1230,6 +1230,7 @@ def Page() -> None:
         "the design that meets your targets in the most futures, or whose worst case "
         "falls least short of the best design."
     )
+    InfoPanel(PAGES["plan"], title="About Plan")
     data = plan_data()
     plan, problems = check_plan(data)
     with solara.Row(style={"flex-wrap": "wrap", "align-items": "flex-start", "gap": "8px"}):

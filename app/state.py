@@ -16,9 +16,13 @@ steps in place, is always built per session.
 from __future__ import annotations
 
 import json
+import tempfile
+import threading
+import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from io import BytesIO
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -45,6 +49,14 @@ DEFAULT_SEED = 42
 DEFAULT_WEEKS = 78
 #: Largest scenario file accepted for import (a scenario is a few kB of TOML).
 MAX_IMPORT_BYTES = 1_000_000
+#: The largest scenario one session may run, so that one class's large run cannot slow
+#: another's step (every session shares the server's processor): about 6 times CaReQIC,
+#: whose weeks then take tens of milliseconds. Larger scenarios run with ``coprod run``.
+MAX_SESSION_PATIENTS = 50_000
+MAX_SESSION_PROVIDERS = 2_500
+MAX_SESSION_SITES = 100
+#: The longest run the explorer plays (four years).
+MAX_SESSION_WEEKS = 208
 
 
 # ---------------------------------------------------------------------------------------------
@@ -221,6 +233,37 @@ def scenario_from_upload(name: str, data: bytes) -> Scenario:
     return scenario_from_text(text, name)
 
 
+def results_bundle(model: CoproductionModel, seed: int) -> bytes:
+    """This run so far as a ZIP of what ``coprod run`` writes (the four tables as Parquet,
+    with provenance in each file, the scenario as TOML, ``run.json``, the figure) plus the
+    four tables as CSV and a README saying how to make the same run again: the package
+    version, the scenario's SHA-256, the seed, the weeks and the command."""
+    from coprod_sim.results import reproducing_command, write_results
+
+    name = model.parameters.name
+    toml_name = f"{name}.toml"
+    command = reproducing_command(model, seed, toml_name)
+    with tempfile.TemporaryDirectory(prefix="coprod-download-") as tmp:
+        out = Path(tmp) / f"{name}-seed{seed}-week{model.week}"
+        write_results(model, out, seed, command=command)
+        (out / "scenario.toml").rename(out / toml_name)
+        for table, frame in model.outputs.frames().items():
+            frame.to_csv(out / f"{table}.csv", index=False)
+        record = json.loads((out / "run.json").read_text(encoding="utf-8"))
+        (out / "README.txt").write_text(
+            f"coprod_sim {record['version']}: scenario {name!r} (SHA-256 "
+            f"{record['scenario_sha256']}), seed {seed}, {model.week} weeks.\n"
+            f"Every change made during the run is in {toml_name} (interventions).\n\n"
+            f"To make this run again:\n    {command}\n",
+            encoding="utf-8",
+        )
+        buffer = BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for path in sorted(out.iterdir()):
+                archive.write(path, f"{out.name}/{path.name}")
+    return buffer.getvalue()
+
+
 def results_csv(model: CoproductionModel) -> bytes:
     """The collaborative's weekly series as CSV."""
     return model.outputs.collaborative().to_csv(index=False).encode()
@@ -369,6 +412,54 @@ playing = solara.reactive(False)
 control_problems: solara.Reactive[tuple[Problem, ...]] = solara.reactive(())
 import_problems: solara.Reactive[tuple[Problem, ...]] = solara.reactive(())
 import_message = solara.reactive("")
+refusals = solara.reactive(0)  # bumped when a control's value is refused: controls redraw
+intervention_problems: solara.Reactive[tuple[Problem, ...]] = solara.reactive(())
+#: Presenter mode: large charts and text for a projector (one value per session).
+presenter = solara.reactive(False)
+# Each session's lock for stepping and rebuilding its model, made on first use: the play
+# thread and a button press of one session must never touch its model at once, and no
+# session may ever wait for another's (a lock shared by all would let one large run stall
+# every class in the room).
+_session_lock: solara.Reactive[threading.RLock | None] = solara.reactive(None)
+_MAKING_LOCKS = threading.Lock()  # held only while a session's lock is made
+
+
+def session_lock() -> threading.RLock:
+    """This session's lock for stepping and rebuilding its model."""
+    with _MAKING_LOCKS:
+        if _session_lock.value is None:
+            _session_lock.set(threading.RLock())
+        return _session_lock.value
+
+
+def session_size_problems(candidate: Scenario) -> list[Problem]:
+    """What makes a scenario too large for one session of the explorer, if anything."""
+    problems = []
+    for what, size, cap in (
+        ("patients", candidate.n_patients, MAX_SESSION_PATIENTS),
+        ("providers", candidate.n_providers, MAX_SESSION_PROVIDERS),
+        ("sites", candidate.n_sites, MAX_SESSION_SITES),
+    ):
+        if size > cap:
+            problems.append(
+                Problem(
+                    f"{what} (all sites)",
+                    size,
+                    f"the explorer runs at most {cap:,} {what} in a session, so that no "
+                    "class waits for another's run; run larger scenarios from the command "
+                    "line (coprod run)",
+                )
+            )
+    return problems
+
+
+def modified_name(current: Scenario) -> str:
+    """The name of a scenario changed in the explorer: a preset's name gains "-modified",
+    so a download is never mistaken for the preset itself."""
+    from coprod_sim import preset_names
+
+    name = current.name
+    return f"{name}-modified" if name in preset_names() else name
 
 
 def reset_model() -> CoproductionModel:
@@ -406,14 +497,65 @@ def set_controls(changes: Mapping[str, Any]) -> bool:
     """Apply control values to the current scenario and rebuild the model; on bad values
     keep the previous scenario and report the problems. Returns whether it applied."""
     try:
-        updated = scenario.value.with_overrides(dict(changes)) if changes else scenario.value
+        updated = (
+            scenario.value.with_overrides({**changes, "name": modified_name(scenario.value)})
+            if changes
+            else scenario.value
+        )
     except ScenarioError as error:
-        control_problems.set(tuple(error.problems))
+        refuse_controls(tuple(error.problems))
+        return False
+    too_large = session_size_problems(updated)
+    if too_large:
+        refuse_controls(tuple(too_large))
         return False
     control_problems.set(())
     scenario.set(updated)
     reset_model()
     return True
+
+
+def refuse_controls(problems: tuple[Problem, ...]) -> None:
+    """Show why a control's value was refused, and put every control back to the
+    scenario's values (a slider dragged to a refused value must not stay there)."""
+    control_problems.set(problems)
+    refusals.set(refusals.value + 1)
+
+
+def set_horizon(value: int) -> None:
+    """Run to week ``value``; never before the week already reached."""
+    reached = model.value.week if model.value is not None else 0
+    weeks.set(max(int(value), reached, 1))
+
+
+def intervene(changes: Mapping[str, Any], week: int | None = None, label: str = "") -> bool:
+    """Change settings during the run, without starting again (``CoproductionModel.
+    intervene``): the change is made now (or at ``week``) and becomes part of the
+    scenario, so Reset and a download replay it. Returns whether it was accepted; the
+    problems are shown beside the intervention's controls."""
+    built = current_model()
+    try:
+        built.intervene(changes, week=week, label=label)
+    except ScenarioError as error:
+        intervention_problems.set(tuple(error.problems))
+        return False
+    intervention_problems.set(())
+    name = modified_name(built.parameters)
+    if name != built.parameters.name:
+        # The name changes nothing in a run; it keeps a download from posing as the preset.
+        built.parameters = built.parameters.with_overrides({"name": name})
+    scenario.set(built.parameters)
+    tick.set(tick.value + 1)
+    return True
+
+
+def clear_interventions() -> None:
+    """Remove every change made during the run and start again from week 0."""
+    data = scenario.value.to_dict()
+    data.pop("interventions", None)
+    scenario.set(Scenario.model_validate(data))
+    intervention_problems.set(())
+    reset_model()
 
 
 def import_scenario(name: str, data: bytes) -> bool:
@@ -425,6 +567,11 @@ def import_scenario(name: str, data: bytes) -> bool:
         # The message first: the problems are what makes the list appear.
         import_message.set(f"{name} was not imported; the previous scenario is kept.")
         import_problems.set(tuple(error.problems))
+        return False
+    too_large = session_size_problems(imported)
+    if too_large:
+        import_message.set(f"{name} was not imported; the previous scenario is kept.")
+        import_problems.set(tuple(too_large))
         return False
     import_problems.set(())
     import_message.set(f"Imported {name}: scenario {imported.name!r}.")

@@ -86,40 +86,11 @@ def bench_server(steps: int) -> tuple[list[float], list[float]]:
     return clicks, bare
 
 
-REDRAW_JS = """
-async () => {
-  const charts = [...document.querySelectorAll('.coprod-chart')];
-  // The SVG charts' markup; the network is a canvas, whose pixels are compared.
-  const drawing = () => charts.map(c => {
-    const svg = c.querySelector('svg.marks');
-    if (svg) return svg.innerHTML;
-    const canvas = c.querySelector('canvas.marks');
-    return canvas ? canvas.toDataURL() : undefined;
-  });
-  const before = drawing();
-  const step = [...document.querySelectorAll('button')].find(
-      b => b.innerText.trim().toLowerCase() === 'step');
-  const start = performance.now();
-  step.click();
-  await new Promise((resolve, reject) => {
-    const limit = setTimeout(() => reject(new Error('no redraw within 10 s')), 10000);
-    const check = () => {
-      const now = drawing();
-      if (now.every((svg, i) => svg && svg !== before[i])) { clearTimeout(limit); resolve(); }
-      else requestAnimationFrame(check);
-    };
-    requestAnimationFrame(check);
-  });
-  return performance.now() - start;
-}
-"""
-
-
 def bench_browser(steps: int) -> list[float]:
     """Click-to-redrawn times in headless Chromium against the real app, in ms."""
     from playwright.sync_api import sync_playwright
 
-    from tests.app.conftest import CHROMIUM, CHROMIUM_ARGS, OFFLINE_ENV, start_server
+    from tests.app.conftest import CHROMIUM, CHROMIUM_ARGS, OFFLINE_ENV, REDRAW_JS, start_server
 
     os.environ.update(OFFLINE_ENV)
     log = ROOT / "test-output" / "bench-app-server.log"

@@ -128,6 +128,12 @@ VALIDATION_FIXTURES = {"study"}
 INSTALL_FIXTURES = {"installed"}
 #: Tests that give a command a small disk or a read-only folder in a mount namespace.
 MOUNT_FIXTURES = {"private_mounts"}
+#: Tests that measure how fast the app answers under a load they make themselves: another
+#: test on the other core would be load they did not make. `make test` runs them after the
+#: rest, one at a time.
+ALONE = {
+    "tests/app/test_classroom_browser.py::test_one_session_s_large_run_does_not_slow_another_s_step",
+}
 #: Tests that run (part of) the validation study without those fixtures.
 VALIDATION = {
     "tests/test_install.py::test_the_installed_validate_finds_its_specs_from_an_empty_folder",
@@ -150,6 +156,8 @@ def markers_for(nodeid: str, fixtures: set[str]) -> list[str]:
         marks.append("mounts")
     if test in SLOW or fixtures & INSTALL_FIXTURES:
         marks.append("slow")
+    if test in ALONE:
+        marks.append("alone")
     return list(dict.fromkeys(marks))
 
 
@@ -162,7 +170,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     modules = {item.nodeid.split("::", 1)[0]: getattr(item, "module", None) for item in items}
     stale = sorted(
         test
-        for test in SLOW | VALIDATION
+        for test in SLOW | VALIDATION | ALONE
         if (path := test.split("::")[0]) in modules
         and not hasattr(modules[path], test.split("::")[-1])
     )

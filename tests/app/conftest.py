@@ -224,3 +224,84 @@ def element_screenshot(page: object, selector: str, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.locator(selector).first.screenshot(path=str(path))  # type: ignore[attr-defined]
     return path
+
+
+#: In the page: press Step and wait until every chart on it is drawn anew; returns the
+#: milliseconds from the click to the last chart redrawn (the benchmark and the tests).
+REDRAW_JS = """
+async () => {
+  const charts = [...document.querySelectorAll('.coprod-chart')];
+  // The SVG charts' markup; the network is a canvas, whose pixels are compared.
+  const drawing = () => charts.map(c => {
+    const svg = c.querySelector('svg.marks');
+    if (svg) return svg.innerHTML;
+    const canvas = c.querySelector('canvas.marks');
+    return canvas ? canvas.toDataURL() : undefined;
+  });
+  const before = drawing();
+  const step = [...document.querySelectorAll('button')].find(
+      b => b.innerText.trim().toLowerCase() === 'step');
+  const start = performance.now();
+  step.click();
+  await new Promise((resolve, reject) => {
+    const limit = setTimeout(() => reject(new Error('no redraw within 10 s')), 10000);
+    const check = () => {
+      const now = drawing();
+      if (now.every((svg, i) => svg && svg !== before[i])) { clearTimeout(limit); resolve(); }
+      else requestAnimationFrame(check);
+    };
+    requestAnimationFrame(check);
+  });
+  return performance.now() - start;
+}
+"""
+
+
+# ---------------------------------------------------------------------------------------------
+# Pages at a projector's size: what scrolls, and how large the text is
+# ---------------------------------------------------------------------------------------------
+#: Every element that scrolls, and the page's own overflow, at the viewport's size.
+SCROLLERS_JS = """() => {
+    const out = [];
+    const root = document.scrollingElement;
+    if (root.scrollHeight > window.innerHeight + 1 || root.scrollWidth > window.innerWidth + 1)
+        out.push(`page ${root.scrollWidth}×${root.scrollHeight}`);
+    for (const el of document.querySelectorAll('body *')) {
+        const style = getComputedStyle(el);
+        const scrolls = ['auto', 'scroll'].includes(style.overflowY) ||
+                        ['auto', 'scroll'].includes(style.overflowX);
+        if (scrolls && el.offsetParent !== null &&
+            (el.scrollHeight > el.clientHeight + 1 || el.scrollWidth > el.clientWidth + 1))
+            out.push(`${el.tagName}.${el.className} ${el.scrollWidth}×${el.scrollHeight} in ` +
+                     `${el.clientWidth}×${el.clientHeight}`);
+    }
+    return out;
+}"""
+
+#: The font size of every piece of visible text: HTML text and the charts' SVG text.
+FONT_SIZES_JS = """() => {
+    const out = [];
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    while (walker.nextNode()) {
+        const node = walker.currentNode;
+        const el = node.parentElement;
+        if (!node.textContent.trim() || !el) continue;
+        const rect = el.getBoundingClientRect();
+        const style = getComputedStyle(el);
+        if (rect.width === 0 || rect.height === 0 || style.visibility === 'hidden' ||
+            style.display === 'none' || el.closest('[aria-hidden=true], .v-menu__content'))
+            continue;
+        out.push([node.textContent.trim().slice(0, 40), parseFloat(style.fontSize)]);
+    }
+    return out;
+}"""
+
+
+def explore_at_week(page: object, server: Server, weeks: int = 0) -> None:
+    """Open the explorer, wait until it and its charts are drawn, then step ``weeks`` weeks."""
+    # Imported here: that module imports this one (a loop at import time).
+    from tests.app.test_browser import load, step, wait_explore
+
+    load(page, server)
+    wait_explore(page)
+    step(page, weeks)
