@@ -117,12 +117,22 @@ def test_each_page_loads_offline(chromium: object, app_server: Server) -> None:
     assert "Could not load URL" not in app_server.log_text()
 
 
+#: How far the sidebar reaches over the page's content, in px (0: not at all).
+OVERLAP_JS = """() => {
+    const drawer = document.querySelector('.v-navigation-drawer').getBoundingClientRect();
+    const title = document.querySelector('.explore-title').getBoundingClientRect();
+    return Math.max(0, drawer.right - title.left);
+}"""
+
+
 def test_step_play_and_a_control_change_the_charts(
     page: object, traffic: Traffic, app_server: Server
 ) -> None:
     load(page, app_server)
     wait_explore(page)
     assert week(page) == 0
+    # The sidebar sits beside the charts, not over them (a long button label once widened it).
+    assert page.evaluate(OVERLAP_JS) == 0  # type: ignore[attr-defined]
     trust, stigma, network = svg(page, "trust"), svg(page, "stigma"), svg(page, "network")
     step(page, 3)
     assert week(page) == 3
