@@ -33,6 +33,8 @@ PRESENTER_CSS = """
     font-size: 18px !important;
 }
 .presenter .explore-title { font-size: 22px !important; }
+.presenter .v-label--active { transform: translateY(-24px) scale(1) !important; }
+.presenter .v-text-field { margin-top: 10px; }
 .presenter .v-btn { min-height: 40px; }
 .presenter .v-main__wrap > div { padding-top: 4px !important; padding-bottom: 0 !important; }
 """
