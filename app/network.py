@@ -611,6 +611,12 @@ def caption(network: dict[str, Any], short: bool = False) -> str:
     return " ".join(parts)
 
 
+#: The network view's choices, one value per browser session.
+chosen_site = solara.reactive(0)
+chosen_colouring = solara.reactive("trust")
+chosen_group = solara.reactive(EVERY_GROUP)
+
+
 @solara.component
 def NetworkView(model: CoproductionModel) -> None:
     """One site's people and ties, coloured by trust, stigma or group: the choices here,
@@ -618,9 +624,10 @@ def NetworkView(model: CoproductionModel) -> None:
     site_names = [site.name for site in model.sites]
     group_names = [g.name for g in model.parameters.groups]
     group_labels = [g.label for g in model.parameters.groups]
-    site, set_site = solara.use_state(0)
-    colour_by, set_colour_by = solara.use_state("trust")
-    group, set_group = solara.use_state(EVERY_GROUP)
+    # Kept per session, not per component: switching presenter mode keeps the choices.
+    site, set_site = chosen_site.value, chosen_site.set
+    colour_by, set_colour_by = chosen_colouring.value, chosen_colouring.set
+    group, set_group = chosen_group.value, chosen_group.set
     site = min(site, len(site_names) - 1)
     if group != EVERY_GROUP and group not in group_labels:  # another scenario's group
         group = EVERY_GROUP

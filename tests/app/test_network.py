@@ -438,3 +438,14 @@ def test_presenter_mode_offers_the_network_view_drawn_for_a_projector() -> None:
     assert drawn["config"]["legend"]["labelFontSize"] >= charts.PRESENTER_FONT
     caption = rc.find(v.Html, class_="network-caption").widget.children[0]  # type: ignore[attr-defined]
     assert caption.startswith("Colour:")
+
+
+def test_the_choices_survive_switching_presenter_mode() -> None:
+    model = CoproductionModel.from_scenario("careqic", rng=3)
+    _, rc = solara.render(NetworkView(model), handle_error=False)
+    rc.find(v.Select, label="Patient group").widget.v_model = "Sex workers"  # type: ignore[attr-defined]
+    rc.find(v.Select, label="Site").widget.v_model = model.sites[2].name  # type: ignore[attr-defined]
+    state.presenter.set(True)  # the page draws the view anew, at a projector's size
+    _, rc = solara.render(NetworkView(model), handle_error=False)
+    assert rc.find(v.Select, label="Patient group").widget.v_model == "Sex workers"  # type: ignore[attr-defined]
+    assert rc.find(v.Select, label="Site").widget.v_model == model.sites[2].name  # type: ignore[attr-defined]
