@@ -14,7 +14,7 @@ under the network view, and ``Glossary()`` wherever a class may need a word expl
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import solara
@@ -614,16 +614,35 @@ _HEADING_STYLE = {"font-weight": "bold", "display": "block", "margin-top": "8px"
 
 
 @solara.component
+def Folded(summary: str, body: Callable[[], None], classes: list[str]) -> None:
+    """A panel folded away until opened, like ``solara.Details``, whose ``body`` is built only
+    once it is opened: every element on a page adds to the cost of redrawing it after each
+    step, and a folded panel's text would be paid for at every step of a run."""
+    opened, set_opened = solara.use_state(False)
+    with (
+        v.ExpansionPanels(
+            v_model=0 if opened else None, on_v_model=lambda shown: set_opened(shown == 0)
+        ),
+        v.ExpansionPanel(),
+    ):
+        v.ExpansionPanelHeader(children=[summary])
+        with v.ExpansionPanelContent(), solara.Div(classes=classes, style=_PANEL_STYLE):
+            if opened:
+                body()
+
+
+@solara.component
 def InfoPanel(info: Info, title: str = "About this page") -> None:
     """The Info panel, folded away until opened (a class sees the charts first): what it
     is and how it works as paragraphs, things to notice and to try as lists."""
-    with solara.Details(summary=title), solara.Div(classes=["info-panel"], style=_PANEL_STYLE):
-        for heading, body, name in (
+
+    def body() -> None:
+        for heading, text, name in (
             ("What it is", info.what_it_is, "info-what"),
             ("How it works", info.how_it_works, "info-how"),
         ):
             solara.Text(heading, style=_HEADING_STYLE)
-            solara.Text(body, classes=[name], style={"display": "block"})
+            solara.Text(text, classes=[name], style={"display": "block"})
         for heading, items, name in (
             ("Things to notice", info.things_to_notice, "info-notice"),
             ("Things to try", info.things_to_try, "info-try"),
@@ -633,27 +652,29 @@ def InfoPanel(info: Info, title: str = "About this page") -> None:
                 for line in items:
                     v.Html(tag="li", children=[line], style_="margin-bottom: 3px")
 
+    Folded(title, body, ["info-panel"])
+
 
 @solara.component
 def Glossary(title: str = "Glossary", terms: Mapping[str, str] | None = None) -> None:
     """The words the app uses, each with a short plain definition, folded away until opened
     (by default every term of :data:`GLOSSARY`)."""
     shown = GLOSSARY if terms is None else terms
-    with (
-        solara.Details(summary=title),
-        solara.Div(classes=["glossary"], style=_PANEL_STYLE),
-        v.Html(tag="dl", style_="margin: 0"),
-    ):
-        for term, meaning in shown.items():
-            v.Html(
-                tag="dt",
-                children=[term],
-                class_="glossary-term",
-                style_="font-weight: bold; margin-top: 6px",
-            )
-            v.Html(
-                tag="dd",
-                children=[meaning],
-                class_="glossary-meaning",
-                style_="margin: 0 0 0 16px",
-            )
+
+    def body() -> None:
+        with v.Html(tag="dl", style_="margin: 0"):
+            for term, meaning in shown.items():
+                v.Html(
+                    tag="dt",
+                    children=[term],
+                    class_="glossary-term",
+                    style_="font-weight: bold; margin-top: 6px",
+                )
+                v.Html(
+                    tag="dd",
+                    children=[meaning],
+                    class_="glossary-meaning",
+                    style_="margin: 0 0 0 16px",
+                )
+
+    Folded(title, body, ["glossary"])

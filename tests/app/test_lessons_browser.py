@@ -31,6 +31,10 @@ def test_a_lesson_predicts_runs_and_explains(
     load(page, app_server, "/teach")
     page.get_by_role("button", name=LESSON.short).click()  # type: ignore[attr-defined]
     page.get_by_text(LESSON.title).first.wait_for()  # type: ignore[attr-defined]
+    # The lesson's info panel, folded, opens on a click and shows its parts.
+    page.get_by_text("About this lesson").click()  # type: ignore[attr-defined]
+    page.locator(".info-panel").get_by_text("Things to notice").wait_for()  # type: ignore[attr-defined]
+    assert LESSON.info.what_it_is in page.locator(".info-panel").inner_text()  # type: ignore[attr-defined]
     run = page.get_by_role("button", name="Run this lesson")  # type: ignore[attr-defined]
     assert run.is_disabled()  # the class predicts first
     assert page.get_by_role("button", name="Try another seed").count() == 0  # type: ignore[attr-defined]
