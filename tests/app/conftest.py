@@ -230,15 +230,13 @@ def element_screenshot(page: object, selector: str, name: str) -> Path:
 #: milliseconds from the click to the last chart redrawn (the benchmark and the tests).
 REDRAW_JS = """
 async () => {
-  const charts = [...document.querySelectorAll('.coprod-chart')];
-  // The SVG charts' markup; the network is a canvas, whose pixels are compared.
-  const drawing = () => charts.map(c => {
-    const svg = c.querySelector('svg.marks');
-    if (svg) return svg.innerHTML;
-    const canvas = c.querySelector('canvas.marks');
-    return canvas ? canvas.toDataURL() : undefined;
-  });
-  const before = drawing();
+  // Each chart's widget counts its draws (app/vega.vue): wait until every chart has drawn
+  // again since the click, then for the frame that paints it. (Reading the drawings
+  // themselves every frame, a canvas encoded as PNG, took the page's time from the charts.)
+  const charts = [...document.querySelectorAll('.coprod-chart [data-drawn]')];
+  if (!charts.length) throw new Error('no chart has been drawn yet');
+  const drawn = () => charts.map(c => Number(c.dataset.drawn));
+  const before = drawn();
   const step = [...document.querySelectorAll('button')].find(
       b => b.innerText.trim().toLowerCase() === 'step');
   const start = performance.now();
@@ -246,12 +244,12 @@ async () => {
   await new Promise((resolve, reject) => {
     const limit = setTimeout(() => reject(new Error('no redraw within 10 s')), 10000);
     const check = () => {
-      const now = drawing();
-      if (now.every((svg, i) => svg && svg !== before[i])) { clearTimeout(limit); resolve(); }
+      if (drawn().every((n, i) => n > before[i])) { clearTimeout(limit); resolve(); }
       else requestAnimationFrame(check);
     };
     requestAnimationFrame(check);
   });
+  await new Promise(requestAnimationFrame);
   return performance.now() - start;
 }
 """
