@@ -307,3 +307,42 @@ def test_the_download_holds_four_tables_and_reproduces_with_its_command(tmp_path
             pd.read_csv(io.BytesIO(archive.read(f"{folder}/{table}.csv"))),
             check_dtype=False,
         )
+
+
+def test_a_comparison_s_download_reproduces_with_its_command(tmp_path) -> None:
+    """Compare's ZIP: each design's scenario, every replication with its seed, and a
+    README whose ``coprod compare`` command runs the same replications again."""
+    import shlex
+
+    from typer.testing import CliRunner
+
+    from app.pairs import results_bundle, run_pair
+    from coprod_sim.cli import app as cli
+    from coprod_sim.experiments import replication_seed
+    from tests.conftest import small_scenario
+
+    a, b = small_scenario(name="consulted"), small_scenario(name="partners", power_sharing=6)
+    result = run_pair(a, b, names=("consulted", "partners"), replications=2, weeks=8, root_seed=5)
+    archive = zipfile.ZipFile(io.BytesIO(results_bundle(result)))
+    archive.extractall(tmp_path)
+    folder = tmp_path / "comparison"
+    readme = (folder / "README.txt").read_text()
+    seeds = [replication_seed(5, r) for r in range(2)]
+    assert all(f"seed {s}" in readme for s in seeds)
+    assert provenance.scenario_sha256(a) in readme and provenance.package_version() in readme
+    outcomes = pd.read_csv(folder / "outcomes.csv")
+    assert outcomes.groupby("design")["seed"].apply(list).to_dict() == {"A": seeds, "B": seeds}
+
+    command = next(line.strip() for line in readme.splitlines() if "coprod compare" in line)
+    here = os.getcwd()
+    os.chdir(folder)  # the command names the scenario files beside it
+    try:
+        args = [*shlex.split(command)[1:], "--out", str(tmp_path / "again")]
+        ran = CliRunner().invoke(cli, [*args, "--executor", "sequential"])
+    finally:
+        os.chdir(here)
+    assert ran.exit_code == 0, ran.output
+    again = pd.read_parquet(tmp_path / "again" / "runs").sort_values(["scenario_id", "replication"])
+    assert again["seed"].tolist() == seeds + seeds
+    for key in ("retention", "patient_trust", "key_suppression"):
+        assert again[key].tolist() == pytest.approx(outcomes[key].tolist()), key
