@@ -44,7 +44,7 @@ test: $(STAMP) $(ASSETS)
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --maxprocesses 2 --dist loadfile -m "not alone"
 	$(BIN)/python -m pytest -m alone
 
-# The inner loop, under a minute: no slow, browser, Dask or validation tests (markers in
+# The inner loop, about a minute and a half: no slow, browser, Dask or validation tests (markers in
 # pyproject.toml, given in tests/conftest.py), so no front-end files needed either.
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow and not browser and not dask and not validation" -q
