@@ -64,7 +64,8 @@ def careqic_run() -> CoproductionModel:
 
 #: Tests that took about 3 s or more (2.5 s and up) in `pytest --durations=60` on this 2-core
 #: machine, 2026-12-01, with other work running beside it; without them `make test-fast`
-#: takes about 80 s (625 tests, 2026-12-02). The browser, Dask, install and validation tests are marked apart.
+#: takes about 80 s (625 tests, 2026-12-02). The browser, Dask, install and validation tests
+#: are marked apart.
 SLOW = {
     "tests/test_calibration.py::test_a_folder_of_another_calibration_is_refused",
     "tests/test_calibration.py::test_the_posterior_has_a_row_per_particle_and_the_report_opens_offline",
