@@ -211,40 +211,50 @@ def Sidebar(model: CoproductionModel | None) -> None:
 
 @dataclass(frozen=True)
 class Intervention:
-    """A change a class can make during a run, in its words, and the settings it sets."""
+    """A change a class can make during a run, in its words, and the settings it sets when
+    made at a week (under the settings then in force)."""
 
     label: str
-    changes: Callable[[CoproductionModel], dict[str, Any]]
+    changes: Callable[[CoproductionModel, int], dict[str, Any]]
 
 
 #: What can change during a run, as a teacher would put it.
 INTERVENTIONS: tuple[Intervention, ...] = (
-    Intervention("Managers withdraw their support", lambda m: {"authority_support": 0.1}),
-    Intervention("Managers back the work fully", lambda m: {"authority_support": 0.9}),
-    Intervention("A crisis begins (12 weeks)", lambda m: {"crisis_week": m.week + 1}),
+    Intervention("Managers withdraw their support", lambda m, w: {"authority_support": 0.1}),
+    Intervention("Managers back the work fully", lambda m, w: {"authority_support": 0.9}),
+    Intervention("A crisis begins (12 weeks)", lambda m, w: {"crisis_week": w + 1}),
     Intervention(
         "One more seat for patient representatives",
-        lambda m: {"representative_seats": m.settings.representative_seats + 1},
+        lambda m, w: {"representative_seats": m.settings.representative_seats + 1},
     ),
-    Intervention("The team stops reporting back", lambda m: {"feedback_loop": 0.0}),
-    Intervention("The team always reports back", lambda m: {"feedback_loop": 1.0}),
-    Intervention("Power is delegated to patients (rung 7)", lambda m: {"power_sharing": 7}),
-    Intervention("Patients are only informed (rung 3)", lambda m: {"power_sharing": 3}),
+    Intervention("The team stops reporting back", lambda m, w: {"feedback_loop": 0.0}),
+    Intervention("The team always reports back", lambda m, w: {"feedback_loop": 1.0}),
+    Intervention("Power is delegated to patients (rung 7)", lambda m, w: {"power_sharing": 7}),
+    Intervention("Patients are only informed (rung 3)", lambda m, w: {"power_sharing": 3}),
 )
 INTERVENTION_BY_LABEL = {i.label: i for i in INTERVENTIONS}
 
 
 @solara.component
 def Interventions(model: CoproductionModel) -> None:
-    """Change a setting now, without starting again; each change is marked on every chart
-    and kept in the scenario (Reset replays it)."""
+    """Change a setting at a chosen week (now, by default) without starting again; each
+    change is marked on every chart and kept in the scenario (Reset replays it)."""
     state.tick.get()  # the week and the list of changes follow each step
     chosen, set_chosen = solara.use_state(INTERVENTIONS[0].label)
+    planned, set_planned = solara.use_state(0)  # 0: the week reached
+    horizon = state.weeks.value
+    # A change is made once a week has run: the earliest is the week reached (week 1 at the
+    # start), and one made at the horizon would hold for no week.
+    earliest = max(model.week, 1)
+    at = max(planned, earliest)
 
     def make() -> None:
         with state.session_lock():
             built = state.current_model()
-            state.intervene(INTERVENTION_BY_LABEL[chosen].changes(built), label=chosen)
+            when = max(at, built.week, 1)  # Play may have moved on since the render
+            changes = INTERVENTION_BY_LABEL[chosen].changes(built, when)
+            if state.intervene(changes, week=when, label=chosen):
+                set_planned(0)
 
     def clear() -> None:
         with state.session_lock():
@@ -254,25 +264,27 @@ def Interventions(model: CoproductionModel) -> None:
         with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
             with solara.Div(style={"width": "360px"}):
                 solara.Select(
-                    "Change now, without starting again",
+                    "Change without starting again",
                     value=chosen,
                     values=[i.label for i in INTERVENTIONS],
                     on_value=set_chosen,
                 )
+            if earliest < horizon:
+                with solara.Div(style={"width": "220px"}, classes=["intervention-week"]):
+                    solara.SliderInt(
+                        f"at week {at}",
+                        value=at,
+                        min=earliest,
+                        max=horizon - 1,
+                        on_value=set_planned,
+                    )
             solara.Button(
-                f"Make this change at week {model.week}",
+                f"Make this change at week {at}",
                 on_click=make,
                 color="primary",
                 outlined=True,
-                # Before week 1 nothing has run: a change then is a setting in the sidebar.
-                disabled=model.week == 0 or model.week >= state.weeks.value,
+                disabled=at >= horizon,
             )
-            if model.week == 0:
-                solara.Text(
-                    "Step or play first: before the run starts, use the settings.",
-                    classes=["interventions-hint"],
-                    style={"font-size": "0.9em", "color": "#555"},
-                )
             made = model.parameters.interventions or []
             if made:
                 solara.Button("Remove the changes (start again)", on_click=clear, text=True)

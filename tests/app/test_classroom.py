@@ -60,6 +60,32 @@ def test_a_change_mid_run_keeps_the_week_and_is_marked_on_every_chart() -> None:
         assert "Managers withdraw their support" in marked, name
 
 
+def test_a_change_planned_for_a_later_week_holds_from_then_on() -> None:
+    """Before the run (or during it), a change can be set for a week ahead: "managers
+    withdraw their support at week 4" is then part of the run Play makes."""
+    rc = render()
+    assert week_text(rc) == "Week 0 of 78"
+    choose_intervention(rc, "Managers withdraw their support")
+    slider = rc.find(v.Html, class_="intervention-week").find(v.Slider).widget  # type: ignore[attr-defined]
+    assert (slider.min, slider.max) == (1, 77)  # from week 1 to the week before the horizon
+    slider.v_model = 4
+    button(rc, "Make this change at week 4").click()
+    model = state.model.value
+    assert model.week == 0
+    assert [(i.week, dict(i.changes)) for i in model.parameters.interventions] == [
+        (4, {"authority_support": 0.1})
+    ]
+    for _ in range(4):
+        button(rc, "Step").click()
+    assert model.settings.authority_support == 0.8  # not yet: it holds from week 5
+    button(rc, "Step").click()
+    assert model.settings.authority_support == 0.1
+    # The same run as a scenario that plans it from the start.
+    planned = CoproductionModel.from_scenario(model.parameters, rng=state.seed.value)
+    planned.run_for(5)
+    pd.testing.assert_frame_equal(planned.outputs.collaborative(), model.outputs.collaborative())
+
+
 def test_a_crisis_begun_mid_run_is_shaded_for_its_weeks() -> None:
     rc = render()
     for _ in range(3):

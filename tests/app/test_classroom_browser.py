@@ -77,7 +77,7 @@ def test_a_change_mid_run_keeps_the_week_and_marks_the_charts(
     wait_explore(page)
     step(page, 5)
     trust = svg(page, "trust")
-    choose(page, "Change now, without starting again", "Managers withdraw their support")
+    choose(page, "Change without starting again", "Managers withdraw their support")
     page.get_by_role("button", name="Make this change at week 5").click()  # type: ignore[attr-defined]
     page.get_by_text("Changes made: week 5: Managers withdraw their support").wait_for()  # type: ignore[attr-defined]
     assert week(page) == 5  # not back to week 0
@@ -87,7 +87,7 @@ def test_a_change_mid_run_keeps_the_week_and_marks_the_charts(
     step(page, 2)
     assert week(page) == 7
 
-    choose(page, "Change now, without starting again", "A crisis begins (12 weeks)")
+    choose(page, "Change without starting again", "A crisis begins (12 weeks)")
     page.get_by_role("button", name="Make this change at week 7").click()  # type: ignore[attr-defined]
     for name in ("trust", "stigma", "changes", "value", "retention"):
         page.locator(f".chart-{name} svg g.mark-rect").first.wait_for()  # type: ignore[attr-defined]
