@@ -55,7 +55,12 @@ def test_a_lesson_predicts_runs_and_explains(
     said = re.search(r"The runs support: \u201c(.+)\u201d", text)
     assert said, text
     assert said.group(1) in {c.text for c in LESSON.choices}
-    assert "The class predicted" in text or "The class predicted this too" in text
+    if said.group(1) == guess.text:
+        assert "The class predicted this too." in text
+    else:
+        assert (
+            f"The class predicted \u201c{guess.text}\u201d, which these runs do not support" in text
+        )
     # The narration points at the highlighted chart, in plain units.
     assert "In the highlighted chart" in story
     assert "per 1,000" in story and "out of 10" in story
