@@ -94,16 +94,16 @@ def ControlInput(control: state.Control, value: Any, on_value: Any = None) -> No
             solara.Select("", value=value, values=list(control.choices), on_value=apply)
 
 
+#: The largest seed (NumPy's seeds are unsigned; the command line takes up to this).
+MAX_SEED = 2**63 - 1
+
+
 def read_seed(text: str) -> int | None:
     """A seed typed by a user: a whole number from 0 to 2**63 − 1, or None."""
     cleaned = text.strip()
     if not cleaned.isdigit() or int(cleaned) > MAX_SEED:
         return None
     return int(cleaned)
-
-
-#: The largest seed (NumPy's seeds are unsigned; the command line takes up to this).
-MAX_SEED = 2**63 - 1
 
 
 @solara.component

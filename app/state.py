@@ -563,15 +563,13 @@ def import_scenario(name: str, data: bytes) -> bool:
     show the problems next to the import control. Returns whether it was imported."""
     try:
         imported = scenario_from_upload(name, data)
+        problems = session_size_problems(imported)
     except ScenarioError as error:
+        problems = error.problems
+    if problems:
         # The message first: the problems are what makes the list appear.
         import_message.set(f"{name} was not imported; the previous scenario is kept.")
-        import_problems.set(tuple(error.problems))
-        return False
-    too_large = session_size_problems(imported)
-    if too_large:
-        import_message.set(f"{name} was not imported; the previous scenario is kept.")
-        import_problems.set(tuple(too_large))
+        import_problems.set(tuple(problems))
         return False
     import_problems.set(())
     import_message.set(f"Imported {name}: scenario {imported.name!r}.")
