@@ -238,9 +238,30 @@ INTERVENTION_BY_LABEL = {i.label: i for i in INTERVENTIONS}
 @solara.component
 def Interventions(model: CoproductionModel) -> None:
     """Change a setting at a chosen week (now, by default) without starting again; each
-    change is marked on every chart and kept in the scenario (Reset replays it)."""
-    state.tick.get()  # the week and the list of changes follow each step
+    change is marked on every chart and kept in the scenario (Reset replays it). Only the
+    part that follows the week (``InterventionWhen``) is redrawn at each step."""
     chosen, set_chosen = solara.use_state(INTERVENTIONS[0].label)
+    with solara.Div(classes=["interventions"]):
+        with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
+            with solara.Div(style={"width": "360px"}):
+                solara.Select(
+                    "Change without starting again",
+                    value=chosen,
+                    values=[i.label for i in INTERVENTIONS],
+                    on_value=set_chosen,
+                )
+            InterventionWhen(model, chosen)
+        ProblemList(
+            state.intervention_problems.value,
+            "That change cannot be made:",
+            ["intervention-errors"],
+        )
+
+
+@solara.component
+def InterventionWhen(model: CoproductionModel, chosen: str) -> None:
+    """The week of the change, the button that makes it, and the changes made so far."""
+    state.tick.get()  # the week and the list of changes follow each step
     planned, set_planned = solara.use_state(0)  # 0: the week reached
     horizon = state.weeks.value
     # A change is made once a week has run: the earliest is the week reached (week 1 at the
@@ -260,15 +281,9 @@ def Interventions(model: CoproductionModel) -> None:
         with state.session_lock():
             state.clear_interventions()
 
-    with solara.Div(classes=["interventions"]):
+    made = model.parameters.interventions or []
+    with solara.Column(gap="0px"):
         with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
-            with solara.Div(style={"width": "360px"}):
-                solara.Select(
-                    "Change without starting again",
-                    value=chosen,
-                    values=[i.label for i in INTERVENTIONS],
-                    on_value=set_chosen,
-                )
             if earliest < horizon:
                 with solara.Div(style={"width": "220px"}, classes=["intervention-week"]):
                     solara.SliderInt(
@@ -285,7 +300,6 @@ def Interventions(model: CoproductionModel) -> None:
                 outlined=True,
                 disabled=at >= horizon,
             )
-            made = model.parameters.interventions or []
             if made:
                 solara.Button("Remove the changes (start again)", on_click=clear, text=True)
         if made:
@@ -294,11 +308,6 @@ def Interventions(model: CoproductionModel) -> None:
                 classes=["interventions-made"],
                 style={"display": "block", "font-size": "0.9em"},
             )
-        ProblemList(
-            state.intervention_problems.value,
-            "That change cannot be made:",
-            ["intervention-errors"],
-        )
 
 
 @solara.component
